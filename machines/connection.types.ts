@@ -1,0 +1,129 @@
+/**
+ * Types of the connection machine: its settings, context, events and the socket actor's contract.
+ * Everything here is plain serialisable data.
+ * @module
+ */
+import type { CapabilityDescriptor } from '../src/protocol/descriptor.js';
+import type { BackoffPolicy } from './backoff.js';
+
+/** Timings and switches the machine runs with (milliseconds). */
+export interface ConnectionSettings {
+  /** Re-dial after an unexpected close. @default true */
+  readonly reconnect: boolean;
+  /** Backoff ladder. @default {@link DEFAULT_BACKOFF} */
+  readonly backoff: BackoffPolicy;
+  /** TCP + TLS + upgrade. @default 10000 */
+  readonly dialTimeoutMs: number;
+  /** `hello` to the first `descriptor`. @default 30000 */
+  readonly handshakeTimeoutMs: number;
+  /** Waiting for `going_idle_ack` after `goIdle()`. @default 10000 */
+  readonly goIdleTimeoutMs: number;
+  /** Waiting for `going_idle_ack` during a graceful stop. @default 2000 */
+  readonly stopGoIdleTimeoutMs: number;
+  /** Silence (no inbound traffic) before a WebSocket ping. @default 30000 */
+  readonly pingIntervalMs: number;
+  /** Pong wait before the link counts as dead. @default 15000 */
+  readonly pongTimeoutMs: number;
+}
+
+/** The last close the gateway saw. */
+export interface CloseRecord {
+  readonly code: number;
+  readonly reason: string;
+}
+
+/** The machine's context: serialisable, so the visualizer and tests can show and compare it. */
+export interface ConnectionContext {
+  readonly settings: ConnectionSettings;
+  /** Dials started so far; also the generation of the current socket. */
+  readonly dials: number;
+  /** Consecutive failed attempts; drives the backoff ladder. Reset after stable serving. */
+  readonly attempt: number;
+  /** Handshakes completed so far. */
+  readonly handshakes: number;
+  /** Whether a handshake ever succeeded (decides how a 4401 is read). */
+  readonly handshakeSeen: boolean;
+  /** The provisional-4401 mark: the next non-expired 4401 means revoked. */
+  readonly provisional: boolean;
+  /** Last close code and reason. */
+  readonly lastClose: CloseRecord | null;
+  /** Last dial or handshake failure, for humans. */
+  readonly lastError: string | null;
+  /** The adopted descriptor of the latest handshake. */
+  readonly descriptor: CapabilityDescriptor | null;
+  /** Wait chosen for the current backoff. */
+  readonly backoffMs: number;
+  /** When the current backoff ends (ms since epoch), or null. */
+  readonly nextRetryAt: number | null;
+  /** When serving last began (ms since epoch), or null. */
+  readonly servingSince: number | null;
+  /** Whether a stop is in progress (going idle before closing). */
+  readonly stopping: boolean;
+  /** Ack timeout of the going-idle in progress. */
+  readonly goIdleTimeoutMs: number;
+  /** Inbound silence measured at the last liveness check. */
+  readonly quietMs: number;
+  /** `going_idle_ack`s received so far (how `goIdle()` learns it succeeded). */
+  readonly idleAcks: number;
+  /** Events that arrived in a state that ignores them (counted, never silent). */
+  readonly ignoredEvents: number;
+  /** Why the gateway ended disabled, or null. */
+  readonly disabledReason: string | null;
+}
+
+/** Events sent by the application (through the gateway API). */
+export type UserEvent =
+  | { readonly type: 'START' }
+  | { readonly type: 'STOP' }
+  | { readonly type: 'GO_IDLE'; readonly timeoutMs?: number }
+  | { readonly type: 'RECONNECT_NOW' };
+
+/** Events sent by the socket actor. */
+export type SocketEvent =
+  | { readonly type: 'SOCKET_OPEN' }
+  | { readonly type: 'DIAL_FAILED'; readonly error: string }
+  | { readonly type: 'DESCRIPTOR'; readonly descriptor: CapabilityDescriptor }
+  | { readonly type: 'HANDSHAKE_INVALID'; readonly error: string }
+  | { readonly type: 'SOCKET_CLOSED'; readonly code: number; readonly reason: string }
+  | { readonly type: 'GOING_IDLE_ACK' }
+  | { readonly type: 'LINK_ALIVE'; readonly quietMs: number };
+
+/** Every event the connection machine knows. */
+export type ConnectionEvent = UserEvent | SocketEvent;
+
+/** Every event type, for exhaustive checks. */
+export const CONNECTION_EVENT_TYPES = [
+  'START',
+  'STOP',
+  'GO_IDLE',
+  'RECONNECT_NOW',
+  'SOCKET_OPEN',
+  'DIAL_FAILED',
+  'DESCRIPTOR',
+  'HANDSHAKE_INVALID',
+  'SOCKET_CLOSED',
+  'GOING_IDLE_ACK',
+  'LINK_ALIVE',
+] as const satisfies ReadonlyArray<ConnectionEvent['type']>;
+
+/** Commands the machine sends to the socket actor. */
+export type SocketCommand = { readonly type: 'CHECK_LIVENESS' } | { readonly type: 'SEND_GOING_IDLE' };
+
+/** Input of the socket actor, one per dial. */
+export interface SocketInput {
+  /** Generation of this dial (1, 2, ...). */
+  readonly dial: number;
+  /** Whether this dial is the fresh-token re-dial after a provisional 4401. */
+  readonly provisional: boolean;
+}
+
+/** Top-level states (what `gateway.state` reports). */
+export type ConnectionStateName =
+  | 'idle'
+  | 'dialing'
+  | 'handshaking'
+  | 'serving'
+  | 'goingIdle'
+  | 'reconnecting'
+  | 'disabled'
+  | 'stopped';

@@ -1,0 +1,140 @@
+/**
+ * relay-gateway: the gateway side of the relay <-> connector WebSocket protocol.
+ *
+ * This entry exports the protocol core (schemas, codec, session keys, upgrade auth, dial URL,
+ * configuration), the connection machine, the transport and the dev connector.
+ * @module
+ */
+
+// Errors
+export {
+  ConfigError,
+  FrameTooLargeError,
+  GatewayStoppedError,
+  InvalidArgumentError,
+  InvalidStateError,
+  ProtocolValidationError,
+  RelayDisabledError,
+  RelayGatewayError,
+  type RelayErrorCode,
+  type ValidationIssue,
+} from './errors.js';
+
+// Protocol: descriptor and capabilities
+export {
+  CONTRACT_VERSION,
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  LEGACY_SUPPORTED_OPS,
+  descriptorFromPlatformEntry,
+  descriptorSchema,
+  parseDescriptor,
+  type CapabilityDescriptor,
+  type CapabilityDescriptorInput,
+  type LenUnit,
+  type PlatformEntry,
+  type RuntimeCapabilityFlags,
+} from './protocol/descriptor.js';
+export { capabilitiesOf, codePointLength, utf16Length, type Capabilities } from './protocol/capabilities.js';
+
+// Protocol: inbound events and session sources
+export {
+  CHAT_TYPES,
+  createSessionSource,
+  parseSessionSource,
+  sessionSourceToWire,
+  sessionSourceWireSchema,
+  type SessionSource,
+  type SessionSourceInit,
+} from './protocol/session-source.js';
+export {
+  MESSAGE_TYPES,
+  inboundEventToWire,
+  inboundEventWireSchema,
+  parseInboundEvent,
+  type MessageEvent,
+  type MessageEventInit,
+  type MessageType,
+} from './protocol/inbound-event.js';
+export { DEFAULT_PLATFORM, KNOWN_PLATFORMS, normalizePlatform } from './protocol/platforms.js';
+
+// Protocol: outbound actions, passthrough and frames
+export {
+  OUTBOUND_OPS,
+  TRANSPORT_ERRORS,
+  editAction,
+  followUpAction,
+  getChatInfoAction,
+  outboundActionSchema,
+  sendAction,
+  toChatInfo,
+  toSendResult,
+  typingAction,
+  type ChatAddressedAction,
+  type ChatInfo,
+  type EditAction,
+  type FollowUpAction,
+  type GetChatInfoAction,
+  type OutboundAction,
+  type OutboundOp,
+  type SendAction,
+  type SendResult,
+  type TypingAction,
+} from './protocol/outbound.js';
+export { decodeForwardBody, passthroughForwardSchema, type PassthroughForward } from './protocol/passthrough.js';
+export {
+  connectorFrameSchemas,
+  gatewayFrameSchema,
+  gatewayFrameSchemas,
+  goingIdleFrame,
+  helloFrame,
+  inboundAckFrame,
+  interruptFrame,
+  outboundFrame,
+  parseConnectorFrame,
+  type ConnectorFrame,
+  type ConnectorFrameParse,
+  type ConnectorFrameType,
+  type DescriptorFrame,
+  type GatewayFrame,
+  type GoingIdleAckFrame,
+  type GoingIdleFrame,
+  type HelloFrame,
+  type InboundAckFrame,
+  type InboundFrame,
+  type InterruptFrame,
+  type InterruptInboundFrame,
+  type OutboundFrame,
+  type OutboundResultFrame,
+  type PassthroughForwardFrame,
+} from './protocol/frames.js';
+export type { JsonObject } from './protocol/wire-types.js';
+
+// Frame codec
+export { encodeFrame } from './codec/frame-encoder.js';
+export {
+  DEFAULT_MAX_LINE_BYTES,
+  createFrameDecoder,
+  type DecodedFrame,
+  type FrameDecoder,
+  type FrameDecoderOptions,
+  type FrameDecoderStats,
+  type FramePayload,
+  type MalformedLineInfo,
+  type MalformedReason,
+} from './codec/frame-decoder.js';
+
+// Session keys, auth, dial URL, configuration
+export * from './session/session-key.js';
+export * from './auth/upgrade-token.js';
+export { toDialUrl } from './transport/dial-url.js';
+export {
+  describeRelayConfig,
+  resolveRelayConfig,
+  type RelayConfig,
+  type RelayConfigSource,
+  type RelayConfigSummary,
+  type ResolveRelayConfigOptions,
+} from './config/resolve-relay-config.js';
+
+// Logging
+export { silentLogger, type LogFields, type Logger, type LogLevel } from './logger.js';
