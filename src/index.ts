@@ -138,3 +138,55 @@ export {
 
 // Logging
 export { silentLogger, type LogFields, type Logger, type LogLevel } from './logger.js';
+
+// Connection lifecycle (machine)
+export {
+  DEFAULT_CONNECTION_SETTINGS,
+  REVOKED_REASON,
+  connectionMachine,
+  createConnectionMachine,
+  socketActorId,
+  type ConnectionMachine,
+  type ConnectionMachineDeps,
+  type ConnectionMachineInput,
+} from '../machines/connection.machine.js';
+export type {
+  CloseRecord,
+  ConnectionContext,
+  ConnectionEvent,
+  ConnectionSettings,
+  ConnectionStateName,
+  SocketCommand,
+  SocketEvent,
+  SocketInput,
+  UserEvent,
+} from '../machines/connection.types.js';
+export { CLOSE_RULES, CLOSE_UNAUTHORIZED, REASON_EXPIRED, classifyClose, closeRuleFor, type CloseAction, type CloseFacts, type CloseRule } from '../machines/close-classification.js';
+export { DEFAULT_BACKOFF, backoffDelay, backoffStep, type BackoffPolicy } from '../machines/backoff.js';
+export { IGNORED_EVENTS } from '../machines/ignored-events.js';
+
+// Transport
+export {
+  createRelayConnection,
+  type ConnectionMetrics,
+  type Delivery,
+  type DeliveryRouter,
+  type RelayConnection,
+  type RelayConnectionOptions,
+  type StateChange,
+} from './transport/relay-connection.js';
+export type { RequestOutcome } from './transport/pending-requests.js';
+export type { WebSocketFactory } from './transport/socket-actor.js';
+
+// Dev connector
+export {
+  ANONYMOUS,
+  startDevConnector,
+  type BufferedFrame,
+  type DevConnector,
+  type DevConnectorFaults,
+  type DevConnectorOptions,
+  type LinkRecord,
+  type ReceivedFrame,
+} from './dev-connector/dev-connector.js';
+export { delay, fail, never, succeed, type OutboundPolicy, type OutboundReply } from './dev-connector/outbound-policy.js';

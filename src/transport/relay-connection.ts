@@ -1,0 +1,542 @@
+/**
+ * The transport: one connection machine, its socket actor, and the data plane around them
+ * (request correlation, inbound scheduling, acks and de-duplication). The gateway API is a thin
+ * layer over this.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { ClientOptions } from 'ws';
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createConnectionMachine, type ConnectionMachine } from '../../machines/connection.machine.js';
+import type { ConnectionContext, ConnectionSettings, ConnectionStateName } from '../../machines/connection.types.js';
+import { authorizationHeader } from '../auth/upgrade-token.js';
+import { encodeFrame } from '../codec/frame-encoder.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../codec/frame-decoder.js';
+import { GatewayStoppedError, InvalidArgumentError, RelayDisabledError } from '../errors.js';
+import { log, silentLogger, type Logger } from '../logger.js';
+import type { CapabilityDescriptor } from '../protocol/descriptor.js';
+import {
+  helloFrame,
+  inboundAckFrame,
+  interruptFrame,
+  outboundFrame,
+  type InboundFrame,
+  type PassthroughForwardFrame,
+} from '../protocol/frames.js';
+import type { OutboundAction, SendResult } from '../protocol/outbound.js';
+import { DeliveryLedger } from './delivery-ledger.js';
+import { toDialUrl } from './dial-url.js';
+import type { DataFrame, LinkSink, LinkWriter, RejectedInput } from './link.js';
+import { FAILURES, PendingRequests, sendFailed, type RequestOutcome } from './pending-requests.js';
+import { SessionScheduler } from './session-scheduler.js';
+import { createSocketActor, type SocketCounters, type WebSocketFactory } from './socket-actor.js';
+
+/** One unit of inbound work: which session it belongs to and what to run. */
+export interface Delivery {
+  /** Session key: deliveries of one session run one at a time, in order. */
+  readonly sessionKey: string;
+  /** `platform:chat_id:message_id`, when the event has a message id (de-duplication). */
+  readonly messageKey?: string;
+  /** The application's handling. Completing without error acks a buffered delivery. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Decides what an inbound data frame means for the application. Called on the reader, so it must
+ * be cheap and synchronous; return `null` to drop the frame (a buffered one is still acked).
+ */
+export interface DeliveryRouter {
+  inbound(frame: InboundFrame): Delivery | null;
+  passthrough(frame: PassthroughForwardFrame): Delivery | null;
+}
+
+/** Options of {@link createRelayConnection}. */
+export interface RelayConnectionOptions {
+  /** Connector base URL; normalised with `toDialUrl` (spec §2). */
+  readonly url: string;
+  /** `hello.platform`. @default "relay" */
+  readonly platform?: string;
+  /** `hello.botId`. @default "" */
+  readonly botId?: string;
+  /** Gateway id for upgrade auth. @default null (no Authorization header) */
+  readonly gatewayId?: string | null;
+  /** Shared secret for upgrade auth; never logged. @default null */
+  readonly secret?: string | null;
+  /** Token lifetime in seconds; 0 = never expires. @default 300 */
+  readonly tokenTtlSeconds?: number;
+  /** Lifecycle timings and reconnect switch. @default DEFAULT_CONNECTION_SETTINGS */
+  readonly settings?: Partial<ConnectionSettings>;
+  /** Wait for `outbound_result`. @default 30000 */
+  readonly outboundTimeoutMs?: number;
+  /** Handlers running at once across sessions. @default 64 */
+  readonly concurrency?: number;
+  /** Waiting deliveries at which reading pauses. @default 4 x concurrency */
+  readonly maxQueuedInbound?: number;
+  /** Largest WebSocket message accepted. @default 4 MiB */
+  readonly maxPayload?: number;
+  /** Largest partial line kept between messages. @default 1 MiB */
+  readonly maxLineBytes?: number;
+  /** Recent deliveries remembered for de-duplication. @default 1024 */
+  readonly dedupeWindow?: number;
+  /** Extra `ws` client options (TLS `ca`, ...). @default {} */
+  readonly socketOptions?: ClientOptions;
+  /** Socket factory. @default `new WebSocket(url, options)` */
+  readonly createSocket?: WebSocketFactory;
+  /** Random source in [0, 1) for backoff jitter. @default Math.random */
+  readonly random?: () => number;
+  /** Wall clock in ms. @default Date.now */
+  readonly now?: () => number;
+  /** Observer of the machine's inspection events (Stately's inspector or the visualizer). @default none */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** What inbound frames mean. */
+  readonly router: DeliveryRouter;
+  /** Told about every `interrupt_inbound`; `running` says whether a handler was aborted. @default none */
+  readonly onInterrupt?: (sessionKey: string, chatId: string, running: boolean) => void;
+  /** Told when a handler fails (it is not acked, so the connector redelivers). @default logged */
+  readonly onHandlerError?: (error: unknown, delivery: { sessionKey: string; bufferId: string | undefined }) => void;
+  /** Logger. @default silent */
+  readonly logger?: Logger;
+}
+
+/** Counters and gauges of one connection. Plain data. */
+export interface ConnectionMetrics {
+  state: ConnectionStateName;
+  /** Milliseconds in the current top-level state. */
+  timeInStateMs: number;
+  dials: number;
+  handshakes: number;
+  /** Reconnects, keyed by the close code that caused them (`dial-failed`, `timeout`, ... for others). */
+  reconnectsByCode: Record<string, number>;
+  framesIn: number;
+  framesOut: number;
+  malformedLines: number;
+  unknownFrames: number;
+  invalidFrames: number;
+  ignoredMachineEvents: number;
+  inboundDelivered: number;
+  inboundAcked: number;
+  duplicatesDropped: number;
+  handlerErrors: number;
+  interruptsReceived: number;
+  interruptsUnknown: number;
+  pendingRequests: number;
+  requestTimeouts: number;
+  lateResults: number;
+  handlersRunning: number;
+  inboundQueued: number;
+  readerPaused: boolean;
+}
+
+/** A state change, as the application sees it. */
+export interface StateChange {
+  readonly state: ConnectionStateName;
+  readonly previous: ConnectionStateName;
+  /** Nested state path, e.g. `serving.awaitingPong`. */
+  readonly path: string;
+  readonly context: ConnectionContext;
+}
+
+/** The transport's interface. */
+export interface RelayConnection {
+  /** Resolves when first serving; rejects with a typed error if it ends disabled or stopped first. */
+  start(): Promise<void>;
+  /** Graceful stop: go idle (2 s), close, fail what is pending. Resolves when nothing is left open. */
+  stop(): Promise<void>;
+  /** Ask the connector to buffer. True on ack; false on timeout or when not serving. */
+  goIdle(timeoutMs?: number): Promise<boolean>;
+  /** Dial now: skip a backoff, wake from idle, or replace the current socket. */
+  reconnectNow(): void;
+  /** Send one outbound action and wait for its result. Never rejects. */
+  request(action: OutboundAction): Promise<RequestOutcome>;
+  /** Send an `interrupt` frame. Never rejects. */
+  interrupt(sessionKey: string, reason?: string | null): Promise<SendResult>;
+  /** Current top-level state. */
+  readonly state: ConnectionStateName;
+  /** Current nested state path. */
+  readonly statePath: string;
+  /** Current machine context (serialisable). */
+  readonly context: ConnectionContext;
+  /** The adopted descriptor of the latest handshake, or null before the first. */
+  readonly descriptor: CapabilityDescriptor | null;
+  /** Subscribe to state changes; returns an unsubscribe function. */
+  onStateChange(listener: (change: StateChange) => void): () => void;
+  /** Counters and gauges. */
+  metrics(): ConnectionMetrics;
+  /** The underlying actor, for inspection and tests. */
+  readonly actor: Actor<ConnectionMachine>;
+}
+
+function topLevel(value: unknown): ConnectionStateName {
+  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as ConnectionStateName;
+}
+
+function pathOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? ['', undefined];
+  return child === undefined ? key : `${key}.${pathOf(child)}`;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidArgumentError(name, `must be a positive integer, received ${String(value)}`);
+  return value;
+}
+
+/** Create a transport. Nothing is dialled until `start()`. */
+export function createRelayConnection(options: RelayConnectionOptions): RelayConnection {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const dialUrl = toDialUrl(options.url);
+  const outboundTimeoutMs = positiveInteger('outboundTimeoutMs', options.outboundTimeoutMs, 30_000);
+  const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes, DEFAULT_MAX_LINE_BYTES);
+  const maxPayload = positiveInteger('maxPayload', options.maxPayload, 4 * 1024 * 1024);
+  const concurrency = positiveInteger('concurrency', options.concurrency, 64);
+  const requestPrefix = randomUUID().slice(0, 8);
+  let requestCounter = 0;
+
+  const counters: SocketCounters = { framesIn: 0, framesOut: 0 };
+  const m = {
+    dials: 0,
+    reconnectsByCode: {} as Record<string, number>,
+    malformedLines: 0,
+    unknownFrames: 0,
+    invalidFrames: 0,
+    inboundDelivered: 0,
+    inboundAcked: 0,
+    duplicatesDropped: 0,
+    handlerErrors: 0,
+    interruptsReceived: 0,
+    interruptsUnknown: 0,
+    lateResults: 0,
+  };
+
+  const pending = new PendingRequests();
+  const ledger = new DeliveryLedger(options.dedupeWindow);
+  let writer: LinkWriter | null = null;
+  let stopRequested = false;
+
+  const scheduler = new SessionScheduler({
+    concurrency,
+    maxQueued: options.maxQueuedInbound,
+    pause: () => writer?.pause(),
+    resume: () => writer?.resume(),
+  });
+
+  const write = (frame: object): Promise<void> => {
+    if (!writer) return Promise.reject(new Error('not connected'));
+    return writer.write(encodeFrame(frame));
+  };
+
+  const ack = (bufferId: string): void => {
+    if (!writer) return; // Not acked: the connector redelivers after the next handshake and the ledger dedupes.
+    write(inboundAckFrame(bufferId)).then(
+      () => m.inboundAcked++,
+      (error: unknown) => log(logger, 'warn', 'relay: inbound_ack failed', { bufferId, error: String(error) }),
+    );
+  };
+
+  const deliver = (bufferId: string | undefined, route: () => Delivery | null): void => {
+    let delivery: Delivery | null;
+    try {
+      delivery = route();
+    } catch (error) {
+      m.handlerErrors++;
+      log(logger, 'error', 'relay: routing an inbound frame failed', { error: String(error) });
+      return;
+    }
+    if (!delivery) {
+      if (bufferId) ack(bufferId);
+      return;
+    }
+    const keys: string[] = [];
+    if (bufferId) keys.push(`b:${bufferId}`);
+    if (delivery.messageKey) keys.push(`m:${delivery.messageKey}`);
+    const seen = keys.length > 0 ? ledger.find(keys) : undefined;
+    if (seen) {
+      m.duplicatesDropped++;
+      if (bufferId) {
+        if (seen.status === 'done') ack(bufferId);
+        else seen.lateBufferIds.push(bufferId);
+      }
+      return;
+    }
+    const entry = keys.length > 0 ? ledger.begin(keys) : undefined;
+    const sessionKey = delivery.sessionKey;
+    const run = delivery.run.bind(delivery);
+    scheduler.enqueue(sessionKey, async (signal) => {
+      m.inboundDelivered++;
+      try {
+        await run(signal);
+      } catch (error) {
+        // An interrupted turn counts as handled: re-running a turn the user stopped would be wrong.
+        if (!signal.aborted) {
+          m.handlerErrors++;
+          if (entry) ledger.forget(keys, entry);
+          if (options.onHandlerError) options.onHandlerError(error, { sessionKey, bufferId });
+          else log(logger, 'error', 'relay: inbound handler failed; not acked, the connector will redeliver', { sessionKey, error: String(error) });
+          return;
+        }
+      }
+      if (!entry) return;
+      entry.status = 'done';
+      if (bufferId) ack(bufferId);
+      for (const late of entry.lateBufferIds.splice(0)) ack(late);
+    });
+  };
+
+  const onDataFrame = (frame: DataFrame): void => {
+    switch (frame.type) {
+      case 'outbound_result':
+        if (!pending.settle(frame.requestId, { ok: true, result: frame.result })) m.lateResults++;
+        return;
+      case 'inbound':
+        deliver(frame.bufferId, () => options.router.inbound(frame));
+        return;
+      case 'passthrough_forward':
+        deliver(frame.bufferId, () => options.router.passthrough(frame));
+        return;
+      case 'interrupt_inbound': {
+        m.interruptsReceived++;
+        const running = scheduler.abort(frame.session_key, new Error('interrupted by the connector'));
+        if (!running) {
+          m.interruptsUnknown++;
+          log(logger, 'info', 'relay: interrupt for a session with no running turn', { sessionKey: frame.session_key });
+        }
+        try {
+          options.onInterrupt?.(frame.session_key, frame.chat_id, running);
+        } catch (error) {
+          log(logger, 'error', 'relay: onInterrupt listener failed', { error: String(error) });
+        }
+        return;
+      }
+    }
+  };
+
+  const sink: LinkSink = {
+    attach: (next) => {
+      writer = next;
+      if (scheduler.isPaused) next.pause();
+    },
+    detach: () => {
+      writer = null;
+      const failed = pending.failAll(stopRequested ? FAILURES.closed : FAILURES.connectionLost);
+      if (failed > 0) log(logger, 'warn', 'relay: link lost with requests in flight', { failed });
+    },
+    frame: onDataFrame,
+    rejected: (problem: RejectedInput) => {
+      if (problem.kind === 'malformed-line') m.malformedLines++;
+      else if (problem.kind === 'unknown-frame') m.unknownFrames++;
+      else m.invalidFrames++;
+      log(logger, 'warn', `relay: skipped input (${problem.kind})`, problemFields(problem));
+    },
+  };
+
+  const socket = createSocketActor({
+    url: dialUrl,
+    headersForDial: () =>
+      authorizationHeader(options.gatewayId, options.secret, {
+        ...(options.tokenTtlSeconds !== undefined ? { ttlSeconds: options.tokenTtlSeconds } : {}),
+        nowSeconds: Math.floor(now() / 1000),
+      }),
+    hello: helloFrame(options.platform ?? 'relay', options.botId ?? ''),
+    maxPayload,
+    maxLineBytes,
+    socketOptions: options.socketOptions,
+    createSocket: options.createSocket,
+    now: () => performance.now(),
+    closeGraceMs: 1000,
+    sink,
+    counters,
+    onDial: (input) => {
+      m.dials++;
+      log(logger, 'info', 'relay: dialling', { url: dialUrl, dial: input.dial, provisional: input.provisional });
+    },
+  });
+
+  const machine = createConnectionMachine({ random: options.random, now }).provide({ actors: { socket: socket.logic } });
+  const actor = createActor(machine, {
+    input: { settings: options.settings },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+
+  let state: ConnectionStateName = 'idle';
+  let stateSince = now();
+  const listeners = new Set<(change: StateChange) => void>();
+
+  actor.subscribe({
+    next: (snapshot) => {
+      const next = topLevel(snapshot.value);
+      if (next === state) return;
+      const previous = state;
+      state = next;
+      stateSince = now();
+      const context = snapshot.context;
+      if (next === 'reconnecting' || (next === 'dialing' && previous !== 'idle' && previous !== 'reconnecting')) {
+        const key = previous === 'dialing' ? 'dial-failed' : context.lastClose ? String(context.lastClose.code) : 'timeout';
+        m.reconnectsByCode[key] = (m.reconnectsByCode[key] ?? 0) + 1;
+      }
+      log(logger, next === 'disabled' ? 'error' : 'info', `relay: ${previous} -> ${next}`, {
+        attempt: context.attempt,
+        lastClose: context.lastClose,
+        lastError: context.lastError,
+      });
+      if (next === 'stopped' || next === 'disabled') {
+        pending.failAll(next === 'disabled' ? FAILURES.connectionLost : FAILURES.closed);
+      }
+      const change: StateChange = { state: next, previous, path: pathOf(snapshot.value), context };
+      for (const listener of [...listeners]) {
+        try {
+          listener(change);
+        } catch (error) {
+          log(logger, 'error', 'relay: state listener failed', { error: String(error) });
+        }
+      }
+    },
+    error: (error) => log(logger, 'error', 'relay: connection machine failed', { error: String(error) }),
+  });
+  actor.start();
+
+  const whenState = <T>(decide: (change: StateChange) => { done: true; value: T } | { done: true; error: Error } | null): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const check = (change: StateChange): boolean => {
+        const verdict = decide(change);
+        if (!verdict) return false;
+        unsubscribe();
+        if ('error' in verdict) reject(verdict.error);
+        else resolve(verdict.value);
+        return true;
+      };
+      const listener = (change: StateChange): void => void check(change);
+      listeners.add(listener);
+      const unsubscribe = (): boolean => listeners.delete(listener);
+      const snapshot = actor.getSnapshot();
+      check({ state, previous: state, path: pathOf(snapshot.value), context: snapshot.context });
+    });
+
+  const endError = (change: StateChange): Error =>
+    change.state === 'disabled'
+      ? new RelayDisabledError(change.context.disabledReason ?? 'relay disabled', change.context.lastClose?.code)
+      : new GatewayStoppedError('the gateway stopped before it was serving', {
+          closeCode: change.context.lastClose?.code,
+          lastError: change.context.lastError ?? undefined,
+        });
+
+  const connection: RelayConnection = {
+    start() {
+      const snapshot = actor.getSnapshot();
+      const current: StateChange = { state, previous: state, path: pathOf(snapshot.value), context: snapshot.context };
+      if (state === 'disabled' || state === 'stopped') return Promise.reject(endError(current));
+      if (state === 'serving') return Promise.resolve();
+      const serving = whenState<void>((change) => {
+        if (change.state === 'serving') return { done: true, value: undefined };
+        if (change.state === 'disabled' || change.state === 'stopped') return { done: true, error: endError(change) };
+        return null;
+      });
+      if (state === 'idle') actor.send({ type: 'START' });
+      return serving;
+    },
+
+    async stop() {
+      stopRequested = true;
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'STOP' });
+      await whenState<void>((change) =>
+        change.state === 'stopped' || change.state === 'disabled' ? { done: true, value: undefined } : null,
+      );
+      pending.failAll(FAILURES.closed);
+      actor.stop();
+      await socket.whenClosed();
+    },
+
+    async goIdle(timeoutMs) {
+      if (state !== 'serving') return false;
+      if (timeoutMs !== undefined) positiveInteger('timeoutMs', timeoutMs, 0);
+      const acksBefore = actor.getSnapshot().context.idleAcks;
+      actor.send({ type: 'GO_IDLE', ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+      return whenState<boolean>((change) =>
+        change.state === 'goingIdle' ? null : { done: true, value: change.context.idleAcks > acksBefore },
+      );
+    },
+
+    reconnectNow() {
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'RECONNECT_NOW' });
+    },
+
+    request(action) {
+      if (stopRequested && !writer) return Promise.resolve(FAILURES.closed);
+      if (!writer) return Promise.resolve(FAILURES.notConnected);
+      const requestId = `${requestPrefix}-${++requestCounter}`;
+      const outcome = pending.wait(requestId, outboundTimeoutMs);
+      write(outboundFrame(requestId, action)).catch((error: unknown) => pending.settle(requestId, sendFailed(error)));
+      return outcome;
+    },
+
+    async interrupt(sessionKey, reason = null) {
+      if (!writer) return stopRequested ? FAILURES.closed.failure : FAILURES.notConnected.failure;
+      try {
+        await write(interruptFrame(sessionKey, reason));
+        return { success: true };
+      } catch (error) {
+        const failed = sendFailed(error);
+        return failed.ok ? { success: true } : failed.failure;
+      }
+    },
+
+    get state() {
+      return state;
+    },
+    get statePath() {
+      return pathOf(actor.getSnapshot().value);
+    },
+    get context() {
+      return actor.getSnapshot().context;
+    },
+    get descriptor() {
+      return actor.getSnapshot().context.descriptor;
+    },
+    onStateChange(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    metrics() {
+      const context = actor.getSnapshot().context;
+      return {
+        state,
+        timeInStateMs: now() - stateSince,
+        dials: m.dials,
+        handshakes: context.handshakes,
+        reconnectsByCode: { ...m.reconnectsByCode },
+        framesIn: counters.framesIn,
+        framesOut: counters.framesOut,
+        malformedLines: m.malformedLines,
+        unknownFrames: m.unknownFrames,
+        invalidFrames: m.invalidFrames,
+        ignoredMachineEvents: context.ignoredEvents,
+        inboundDelivered: m.inboundDelivered,
+        inboundAcked: m.inboundAcked,
+        duplicatesDropped: m.duplicatesDropped,
+        handlerErrors: m.handlerErrors,
+        interruptsReceived: m.interruptsReceived,
+        interruptsUnknown: m.interruptsUnknown,
+        pendingRequests: pending.size,
+        requestTimeouts: pending.timedOut,
+        lateResults: m.lateResults,
+        handlersRunning: scheduler.running,
+        inboundQueued: scheduler.queued,
+        readerPaused: scheduler.isPaused,
+      };
+    },
+    actor,
+  };
+  return connection;
+}
+
+function problemFields(problem: RejectedInput): Record<string, unknown> {
+  switch (problem.kind) {
+    case 'malformed-line':
+      return { reason: problem.info.reason, line: problem.info.line };
+    case 'unknown-frame':
+      return { type: problem.type };
+    case 'invalid-frame':
+      return { type: problem.type, path: problem.error.path, error: problem.error.message };
+  }
+}

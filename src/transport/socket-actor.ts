@@ -1,0 +1,274 @@
+/**
+ * The `ws` client actor: one instance per dial, spawned by the connection machine. It opens the
+ * socket with a freshly minted token, says `hello`, decodes frames, answers the machine's liveness
+ * checks with pings, and turns socket happenings into machine events. Data frames go straight to
+ * the {@link LinkSink}. When the machine stops it, every listener and timer is released and the
+ * socket closed; the next dial waits until this socket is fully gone, so at most one socket is ever
+ * open or opening.
+ * @module
+ */
+import WebSocket, { type ClientOptions, type RawData } from 'ws';
+import { fromCallback } from 'xstate';
+import { createFrameDecoder } from '../codec/frame-decoder.js';
+import { encodeFrame } from '../codec/frame-encoder.js';
+import { FrameTooLargeError } from '../errors.js';
+import { goingIdleFrame, parseConnectorFrame, type HelloFrame } from '../protocol/frames.js';
+import type { SocketCommand, SocketEvent, SocketInput } from '../../machines/connection.types.js';
+import type { LinkSink, LinkWriter } from './link.js';
+
+/** Close code for "message too big" (a partial line past the cap). */
+export const CLOSE_TOO_BIG = 1009;
+
+/** Creates the client socket; injectable for TLS options or tests. */
+export type WebSocketFactory = (url: string, options: ClientOptions) => WebSocket;
+
+/** What the socket actor needs from its owner. */
+export interface SocketActorDeps {
+  /** The dial URL (already normalised with `toDialUrl`). */
+  readonly url: string;
+  /** Headers for one dial: called once per dial so the token is fresh. */
+  readonly headersForDial: () => Record<string, string>;
+  /** The `hello` frame to send after the upgrade. */
+  readonly hello: HelloFrame;
+  /** Largest WebSocket message accepted (`ws` closes with 1009 above it). */
+  readonly maxPayload: number;
+  /** Largest partial line kept between messages. */
+  readonly maxLineBytes: number;
+  /** Extra `ws` client options (TLS `ca`, `rejectUnauthorized`, ...). */
+  readonly socketOptions?: ClientOptions;
+  /** Socket factory. @default `new WebSocket(url, options)` */
+  readonly createSocket?: WebSocketFactory;
+  /** Monotonic clock in ms, for inbound silence. */
+  readonly now: () => number;
+  /** How long a graceful close may take before the socket is destroyed. */
+  readonly closeGraceMs: number;
+  /** The data plane. */
+  readonly sink: LinkSink;
+  /** Told about each dial before it starts (metrics). */
+  readonly onDial?: (input: SocketInput) => void;
+  /** Frame counters, updated in place. */
+  readonly counters: SocketCounters;
+}
+
+const noop = (): void => {};
+
+function reasonText(reason: Buffer | string): string {
+  return typeof reason === 'string' ? reason : reason.toString('utf8');
+}
+
+/** The socket actor of one gateway, plus a way to await its last socket's end. */
+export interface SocketActor {
+  /** Actor logic to provide to the connection machine as `socket`. */
+  readonly logic: ReturnType<typeof fromCallback<SocketCommand, SocketInput>>;
+  /** Resolves once the most recent socket is fully closed (or was never opened). */
+  whenClosed(): Promise<void>;
+}
+
+/** Live counters the socket actor maintains (plain numbers, read by `metrics()`). */
+export interface SocketCounters {
+  framesIn: number;
+  framesOut: number;
+}
+
+/**
+ * Build the socket actor for one gateway. Its `logic` is provided to the connection machine as the
+ * `socket` actor; one instance runs per dial.
+ */
+export function createSocketActor(deps: SocketActorDeps): SocketActor {
+  const createSocket: WebSocketFactory = deps.createSocket ?? ((url, options) => new WebSocket(url, options));
+  // Resolves when the previous dial's socket is completely closed (the one-socket rule).
+  let previousGone: Promise<void> = Promise.resolve();
+
+  const logic = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive }) => {
+    let disposed = false;
+    let socket: WebSocket | undefined;
+    let opened = false;
+    let attached = false;
+    let handshaken = false;
+    let dialError: string | undefined;
+    let lastInboundAt = deps.now();
+    let lastCheckAt = lastInboundAt;
+    let awaitingPong = false;
+    let closingTimer: NodeJS.Timeout | undefined;
+    let markGone: () => void = noop;
+    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    const waitFor = previousGone;
+    previousGone = gone;
+
+    const emit = (event: SocketEvent): void => {
+      if (!disposed) sendBack(event);
+    };
+
+    const writer: LinkWriter = {
+      write: (line) =>
+        new Promise<void>((resolve, reject) => {
+          const ws = socket;
+          if (!ws || ws.readyState !== WebSocket.OPEN) {
+            reject(new Error('socket is not open'));
+            return;
+          }
+          deps.counters.framesOut++;
+          ws.send(line, (error) => (error ? reject(error) : resolve()));
+        }),
+      pause: () => socket?.pause(),
+      resume: () => socket?.resume(),
+    };
+
+    const detach = (): void => {
+      if (attached) {
+        attached = false;
+        deps.sink.detach();
+      }
+    };
+
+    const decoder = createFrameDecoder({
+      maxLineBytes: deps.maxLineBytes,
+      onMalformed: (info) => deps.sink.rejected({ kind: 'malformed-line', info }),
+      onFrame: (raw) => {
+        deps.counters.framesIn++;
+        const parsed = parseConnectorFrame(raw);
+        if (parsed.kind === 'unknown') {
+          deps.sink.rejected({ kind: 'unknown-frame', type: parsed.type });
+          return;
+        }
+        if (parsed.kind === 'invalid') {
+          if (parsed.type === 'descriptor' && !handshaken) emit({ type: 'HANDSHAKE_INVALID', error: parsed.error.message });
+          deps.sink.rejected({ kind: 'invalid-frame', type: parsed.type, error: parsed.error });
+          return;
+        }
+        const frame = parsed.frame;
+        switch (frame.type) {
+          case 'descriptor':
+            if (!handshaken) {
+              handshaken = true;
+              // Serving starts now: the keepalive's silence is measured from here.
+              lastCheckAt = lastInboundAt;
+              attached = true;
+              deps.sink.attach(writer);
+            }
+            emit({ type: 'DESCRIPTOR', descriptor: frame.descriptor });
+            return;
+          case 'going_idle_ack':
+            emit({ type: 'GOING_IDLE_ACK' });
+            return;
+          default:
+            deps.sink.frame(frame);
+        }
+      },
+    });
+
+    const proveAlive = (): void => {
+      lastInboundAt = deps.now();
+      if (awaitingPong) {
+        awaitingPong = false;
+        emit({ type: 'LINK_ALIVE', quietMs: 0 });
+      }
+    };
+
+    const onOpen = (): void => {
+      opened = true;
+      lastInboundAt = lastCheckAt = deps.now();
+      deps.counters.framesOut++;
+      socket?.send(encodeFrame(deps.hello));
+      emit({ type: 'SOCKET_OPEN' });
+    };
+
+    const onMessage = (data: RawData): void => {
+      proveAlive();
+      try {
+        decoder.push(data);
+      } catch (error) {
+        if (error instanceof FrameTooLargeError) {
+          // The peer is sending a line we refuse to buffer: close 1009 and let the machine reconnect.
+          socket?.close(CLOSE_TOO_BIG, 'frame too large');
+        }
+        // Anything else came from the sink, which must not throw; nothing more to do on the reader.
+      }
+    };
+
+    const onClose = (code: number, reason: Buffer): void => {
+      detach();
+      markGone();
+      if (closingTimer) clearTimeout(closingTimer);
+      if (opened) emit({ type: 'SOCKET_CLOSED', code, reason: reasonText(reason) });
+      else emit({ type: 'DIAL_FAILED', error: dialError ?? `connection closed during the upgrade (code ${code})` });
+    };
+
+    const onError = (error: Error): void => {
+      // `ws` follows every error with 'close'; remember the first message for DIAL_FAILED.
+      dialError ??= error.message;
+    };
+
+    const dial = (): void => {
+      if (disposed) return;
+      deps.onDial?.(input);
+      try {
+        socket = createSocket(deps.url, {
+          ...deps.socketOptions,
+          headers: { ...deps.socketOptions?.headers, ...deps.headersForDial() },
+          maxPayload: deps.maxPayload,
+        });
+      } catch (error) {
+        markGone();
+        emit({ type: 'DIAL_FAILED', error: error instanceof Error ? error.message : String(error) });
+        return;
+      }
+      socket.on('open', onOpen);
+      socket.on('message', onMessage);
+      socket.on('pong', proveAlive);
+      socket.on('close', onClose);
+      socket.on('error', onError);
+    };
+
+    void waitFor.then(dial);
+
+    receive((command) => {
+      const ws = socket;
+      if (!ws || ws.readyState !== WebSocket.OPEN) return;
+      if (command.type === 'SEND_GOING_IDLE') {
+        deps.counters.framesOut++;
+        ws.send(encodeFrame(goingIdleFrame()));
+        return;
+      }
+      // CHECK_LIVENESS: traffic since the last check proves the link; otherwise ping and wait.
+      const now = deps.now();
+      if (lastInboundAt > lastCheckAt) {
+        emit({ type: 'LINK_ALIVE', quietMs: now - lastInboundAt });
+      } else {
+        awaitingPong = true;
+        ws.ping();
+      }
+      lastCheckAt = now;
+    });
+
+    return () => {
+      disposed = true;
+      detach();
+      const ws = socket;
+      if (!ws) {
+        markGone();
+        return;
+      }
+      ws.off('open', onOpen);
+      ws.off('message', onMessage);
+      ws.off('pong', proveAlive);
+      ws.off('error', onError);
+      // A late error from a socket we are discarding must not crash the process.
+      ws.on('error', noop);
+      if (ws.readyState === WebSocket.CLOSED) {
+        ws.off('close', onClose);
+        markGone();
+        return;
+      }
+      if (ws.readyState === WebSocket.OPEN) {
+        ws.close(1000, 'gateway closing');
+        closingTimer = setTimeout(() => ws.terminate(), deps.closeGraceMs);
+        closingTimer.unref();
+      } else {
+        ws.terminate();
+      }
+    };
+  });
+
+  return { logic, whenClosed: () => previousGone };
+}

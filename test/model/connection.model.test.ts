@@ -1,0 +1,187 @@
+/**
+ * Model-based tests: paths generated from the connection machine's graph (xstate/graph) are replayed
+ * against the real transport and the real dev connector over loopback sockets, checking the state
+ * (and the guard-relevant flags) after every step. Coverage of states and transitions is computed
+ * from the real runs and must be 100% of the machine's graph.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectionMachine } from '../../machines/connection.machine.js';
+import type { ConnectionSettings } from '../../machines/connection.types.js';
+import { startDevConnector, type DevConnector } from '../../src/dev-connector/dev-connector.js';
+import { createRelayConnection, type RelayConnection } from '../../src/transport/relay-connection.js';
+import {
+  allStateIds,
+  allTransitions,
+  CoverageRecorder,
+  eventLabel,
+  selectCoveringPaths,
+  shortestPaths,
+  simplePathsTo,
+  statePath,
+  type ModelEvent,
+  type ModelPath,
+} from '../support/model-graph.js';
+
+/** Timings short enough to run, long enough that a step (a few ms) never races a timer. */
+const TIMINGS: Partial<ConnectionSettings> = {
+  dialTimeoutMs: 500,
+  handshakeTimeoutMs: 500,
+  goIdleTimeoutMs: 500,
+  stopGoIdleTimeoutMs: 500,
+  pingIntervalMs: 1000,
+  pongTimeoutMs: 400,
+  backoff: { baseMs: 400, factor: 1, capMs: 400, stableMs: 600 },
+};
+
+const INVALID_DESCRIPTOR = `${JSON.stringify({ type: 'descriptor', descriptor: { contract_version: 1, platform: 'relay' } })}\n`;
+
+const coverage = new CoverageRecorder();
+const executed: string[] = [];
+
+/** Prepare the connector so the dial that is about to start ends the way the next step needs. */
+function arrangeDial(connector: DevConnector, next: ModelEvent | undefined): void {
+  if (next?.type === 'SOCKET_OPEN') return;
+  if (next?.type === 'DIAL_FAILED') connector.faults.refuseUpgrades = 1;
+  // A dial timeout, or a user event while dialling, needs an upgrade that never completes.
+  else connector.faults.stallUpgrades = 1;
+}
+
+async function perform(event: ModelEvent, connection: RelayConnection, connector: DevConnector): Promise<void> {
+  switch (event.type) {
+    case 'START':
+      void connection.start().catch(() => undefined);
+      return;
+    case 'STOP':
+      void connection.stop();
+      return;
+    case 'GO_IDLE':
+      void connection.goIdle();
+      return;
+    case 'RECONNECT_NOW':
+      connection.reconnectNow();
+      return;
+    case 'DESCRIPTOR': {
+      const link = connector.links.at(-1)!;
+      await connector.waitForFrame((r) => r.link === link.id && r.frame.type === 'hello');
+      expect(connector.sendDescriptor()).toBe(1);
+      return;
+    }
+    case 'HANDSHAKE_INVALID': {
+      const link = connector.links.at(-1)!;
+      await connector.waitForFrame((r) => r.link === link.id && r.frame.type === 'hello');
+      connector.sendRaw(INVALID_DESCRIPTOR);
+      return;
+    }
+    case 'SOCKET_CLOSED':
+      if ('code' in event && event.code === 1006) connector.dropLinks();
+      else if ('code' in event) connector.closeLinks(event.code, event.reason);
+      return;
+    case 'GOING_IDLE_ACK':
+      await connector.waitForFrame((r) => r.frame.type === 'going_idle' && r.link === connector.links.at(-1)!.id);
+      expect(connector.ackGoingIdle()).toBe(1);
+      return;
+    case 'LINK_ALIVE':
+      // Any inbound traffic proves the link alive; a blank line is the smallest.
+      connector.sendRaw('\n');
+      return;
+    default:
+      // SOCKET_OPEN and DIAL_FAILED were arranged before the dial; delayed transitions just need time.
+      return;
+  }
+}
+
+function waitForStep(connection: RelayConnection, step: ModelPath['steps'][number], timeoutMs: number): Promise<void> {
+  const matches = (): boolean => {
+    const snapshot = connection.actor.getSnapshot();
+    const { handshakeSeen, provisional, stopping } = snapshot.context;
+    return (
+      statePath(snapshot.value) === step.state &&
+      handshakeSeen === step.flags.handshakeSeen &&
+      provisional === step.flags.provisional &&
+      stopping === step.flags.stopping
+    );
+  };
+  return new Promise<void>((resolve, reject) => {
+    if (matches()) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      subscription.unsubscribe();
+      const snapshot = connection.actor.getSnapshot();
+      reject(
+        new Error(
+          `expected ${step.state} ${JSON.stringify(step.flags)} after ${eventLabel(step.event)}, ` +
+            `real system is in ${statePath(snapshot.value)} ${JSON.stringify({ handshakeSeen: snapshot.context.handshakeSeen, provisional: snapshot.context.provisional, stopping: snapshot.context.stopping })}`,
+        ),
+      );
+    }, timeoutMs);
+    const subscription = connection.actor.subscribe(() => {
+      if (!matches()) return;
+      clearTimeout(timer);
+      subscription.unsubscribe();
+      resolve();
+    });
+  });
+}
+
+async function replay(path: ModelPath, settings: Partial<ConnectionSettings>): Promise<void> {
+  const connector = await startDevConnector();
+  connector.faults.omitDescriptor = true;
+  connector.faults.holdGoingIdle = true;
+  connector.faults.halfOpen = true;
+  const connection = createRelayConnection({
+    url: connector.url,
+    random: () => 1,
+    settings: { ...TIMINGS, ...settings },
+    inspect: coverage.inspect,
+    router: { inbound: () => null, passthrough: () => null },
+  });
+  try {
+    for (let i = 0; i < path.steps.length; i++) {
+      const step = path.steps[i]!;
+      if (step.state === 'dialing') arrangeDial(connector, path.steps[i + 1]?.event);
+      await perform(step.event, connection, connector);
+      await waitForStep(connection, step, 3000);
+    }
+    executed.push(path.name);
+  } finally {
+    await connection.stop();
+    await connector.close();
+  }
+}
+
+const CONFIGS: ReadonlyArray<{ name: string; settings: Partial<ConnectionSettings>; simpleToDisabled: number }> = [
+  { name: 'reconnect on', settings: { reconnect: true }, simpleToDisabled: 3 },
+  { name: 'reconnect off', settings: { reconnect: false }, simpleToDisabled: 0 },
+];
+
+for (const config of CONFIGS) {
+  const shortest = shortestPaths(config.settings);
+  const paths = [...selectCoveringPaths(shortest, config.settings), ...simplePathsTo(config.settings, 'disabled', config.simpleToDisabled)];
+  describe(`model paths, ${config.name} (${paths.length} paths chosen from ${shortest.length} shortest + simple paths)`, () => {
+    it.each(paths.map((p) => [p.name, p] as const))('%s', async (_name, path) => {
+      await replay(path, config.settings);
+    }, 30_000);
+  });
+}
+
+describe('coverage of the real runs', () => {
+  afterAll(() => {
+    const states = allStateIds(connectionMachine.root);
+    const transitions = allTransitions(connectionMachine.root);
+    const coveredStates = [...states].filter((s) => coverage.states.has(s)).length;
+    const coveredTransitions = [...transitions].filter((t) => coverage.transitions.has(t)).length;
+    console.log(
+      `model-based coverage: states ${coveredStates}/${states.size} (${((100 * coveredStates) / states.size).toFixed(1)}%), ` +
+        `transitions ${coveredTransitions}/${transitions.size} (${((100 * coveredTransitions) / transitions.size).toFixed(1)}%), paths run ${executed.length}`,
+    );
+  });
+
+  it('every state and every transition of the machine was taken against the real system', () => {
+    const missingStates = [...allStateIds(connectionMachine.root)].filter((s) => !coverage.states.has(s));
+    const missingTransitions = [...allTransitions(connectionMachine.root)].filter((t) => !coverage.transitions.has(t));
+    expect(missingStates).toEqual([]);
+    expect(missingTransitions).toEqual([]);
+  });
+});

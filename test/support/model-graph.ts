@@ -1,0 +1,215 @@
+/**
+ * Paths for model-based testing, generated from the connection machine's graph with `xstate/graph`.
+ * The per-state event list is built here (a user-supplied list replaces xstate's automatic one), with
+ * payload variants so every guarded branch can be reached, and delayed transitions as
+ * `xstate.after.*` events.
+ */
+import { createActor, fromCallback, type AnyStateNode, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
+import { getShortestPaths, getSimplePaths } from 'xstate/graph';
+import { createConnectionMachine } from '../../machines/connection.machine.js';
+import type { ConnectionEvent, ConnectionSettings, SocketCommand, SocketInput } from '../../machines/connection.types.js';
+import { descriptorFromPlatformEntry } from '../../src/protocol/descriptor.js';
+
+/** A model event: a machine event or a delayed transition's internal event. */
+export type ModelEvent = ConnectionEvent | { readonly type: `xstate.after.${string}` };
+
+const DESCRIPTOR = descriptorFromPlatformEntry({ name: 'relay', label: 'Relay (dev connector)', max_message_length: 4096 });
+
+/** Every event with the payload variants guards care about. */
+export const EVENT_VARIANTS: readonly ConnectionEvent[] = [
+  { type: 'START' },
+  { type: 'STOP' },
+  { type: 'GO_IDLE' },
+  { type: 'RECONNECT_NOW' },
+  { type: 'SOCKET_OPEN' },
+  { type: 'DIAL_FAILED', error: 'refused' },
+  { type: 'DESCRIPTOR', descriptor: DESCRIPTOR },
+  { type: 'HANDSHAKE_INVALID', error: 'invalid descriptor' },
+  { type: 'SOCKET_CLOSED', code: 1006, reason: '' },
+  { type: 'SOCKET_CLOSED', code: 4401, reason: 'unauthorized' },
+  { type: 'SOCKET_CLOSED', code: 4401, reason: 'expired' },
+  { type: 'GOING_IDLE_ACK' },
+  { type: 'LINK_ALIVE', quietMs: 0 },
+];
+
+function actionName(action: unknown): string | undefined {
+  return typeof action === 'string' ? action : (action as { type?: string } | undefined)?.type;
+}
+
+/** True for the counted-and-ignored transitions (covered by the ignored-events test, not by paths). */
+export function isIgnoreTransition(t: { target?: readonly unknown[] | undefined; actions: readonly unknown[] }): boolean {
+  return t.target === undefined && t.actions.length === 1 && actionName(t.actions[0]) === 'countIgnoredEvent';
+}
+
+/** Machine for graph traversal: a socket actor that does nothing. */
+export function graphMachine(settings: Partial<ConnectionSettings>) {
+  const socket = fromCallback<SocketCommand, SocketInput>(() => undefined);
+  return { machine: createConnectionMachine({ random: () => 1, now: () => 0 }).provide({ actors: { socket } }), input: { settings } };
+}
+
+interface SnapshotLike {
+  readonly value: unknown;
+  readonly status: string;
+  readonly context: { readonly handshakeSeen: boolean; readonly provisional: boolean; readonly stopping: boolean };
+  readonly _nodes: readonly AnyStateNode[];
+}
+
+/** Events that do something in the snapshot's active states (ignored ones and final states excluded). */
+export function meaningfulEvents(snapshot: SnapshotLike): ModelEvent[] {
+  if (snapshot.status !== 'active') return [];
+  const events: ModelEvent[] = [];
+  for (const event of EVENT_VARIANTS) {
+    const handled = snapshot._nodes.some((node) => (node.transitions.get(event.type) ?? []).some((t) => !isIgnoreTransition(t)));
+    if (handled) events.push(event);
+  }
+  for (const node of snapshot._nodes) for (const t of node.after) events.push({ type: t.eventType as `xstate.after.${string}` });
+  return events;
+}
+
+/** A readable name for an event, including the payload that matters to guards. */
+export function eventLabel(event: ModelEvent): string {
+  if (event.type === 'SOCKET_CLOSED' && 'code' in event) return `SOCKET_CLOSED(${event.code}${event.reason ? ` ${event.reason}` : ''})`;
+  if (event.type.startsWith('xstate.after.')) return `after ${event.type.split('.')[2]}`;
+  return event.type;
+}
+
+/** State path as dotted text. */
+export function statePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? ['?', undefined];
+  return child === undefined ? key : `${key}.${statePath(child)}`;
+}
+
+function stateKey(snapshot: SnapshotLike): string {
+  const { handshakeSeen, provisional, stopping } = snapshot.context;
+  return `${statePath(snapshot.value)}${handshakeSeen ? ' hs' : ''}${provisional ? ' prov' : ''}${stopping ? ' stopping' : ''}`;
+}
+
+/** One generated path: the events to replay and the state (path + guard-relevant flags) after each. */
+export interface ModelPath {
+  readonly name: string;
+  readonly steps: ReadonlyArray<{ readonly event: ModelEvent; readonly state: string; readonly flags: SnapshotLike['context'] }>;
+}
+
+/** Stable name of a machine transition: source state, event, and its index among that event's branches. */
+export function transitionKey(t: AnyTransitionDefinition): string {
+  const branches = t.source.transitions.get(t.eventType) ?? [];
+  return `${t.source.id} ${t.eventType} #${branches.indexOf(t)}`;
+}
+
+/** Every transition of the machine that does more than count an ignored event. */
+export function allTransitions(root: AnyStateNode): Set<string> {
+  const keys = new Set<string>();
+  const walk = (node: AnyStateNode): void => {
+    for (const branches of node.transitions.values()) for (const t of branches) if (!isIgnoreTransition(t)) keys.add(transitionKey(t));
+    for (const child of Object.values(node.states)) walk(child);
+  };
+  walk(root);
+  return keys;
+}
+
+/** Every state node id of the machine (compound and atomic). */
+export function allStateIds(root: AnyStateNode): Set<string> {
+  const ids = new Set<string>();
+  const walk = (node: AnyStateNode): void => {
+    for (const child of Object.values(node.states)) {
+      ids.add(child.id);
+      walk(child);
+    }
+  };
+  walk(root);
+  return ids;
+}
+
+/** Records the transitions and states an actor goes through, from its inspection events. */
+export class CoverageRecorder {
+  readonly transitions = new Set<string>();
+  readonly states = new Set<string>();
+
+  /** Pass as the actor's `inspect` option. */
+  readonly inspect = (event: InspectionEvent): void => {
+    if (event.type !== '@xstate.microstep') return;
+    const microstep = event as InspectionEvent & { _transitions?: AnyTransitionDefinition[]; snapshot: { _nodes?: AnyStateNode[] } };
+    for (const t of microstep._transitions ?? []) if (!isIgnoreTransition(t)) this.transitions.add(transitionKey(t));
+    for (const node of microstep.snapshot._nodes ?? []) if (node.parent) this.states.add(node.id);
+  };
+}
+
+/** Replay a path on the pure machine and return the transitions it takes. */
+export function transitionsOf(path: ModelPath, settings: Partial<ConnectionSettings>): Set<string> {
+  const { machine, input } = graphMachine(settings);
+  const recorder = new CoverageRecorder();
+  const actor = createActor(machine, { input, inspect: recorder.inspect });
+  actor.start();
+  for (const step of path.steps) actor.send(step.event as ConnectionEvent);
+  actor.stop();
+  return recorder.transitions;
+}
+
+/** Greedy set cover: the fewest paths (roughly) that together take every transition the full set takes. */
+export function selectCoveringPaths(paths: readonly ModelPath[], settings: Partial<ConnectionSettings>): ModelPath[] {
+  const covers = paths.map((path) => ({ path, keys: transitionsOf(path, settings) }));
+  const uncovered = new Set(covers.flatMap((c) => [...c.keys]));
+  const chosen: ModelPath[] = [];
+  while (uncovered.size > 0) {
+    let best = covers[0];
+    let bestGain = -1;
+    for (const candidate of covers) {
+      let gain = 0;
+      for (const key of candidate.keys) if (uncovered.has(key)) gain++;
+      // Prefer more new transitions, then shorter paths (less real time to run).
+      if (gain > bestGain || (gain === bestGain && best && candidate.path.steps.length < best.path.steps.length)) {
+        best = candidate;
+        bestGain = gain;
+      }
+    }
+    if (!best || bestGain <= 0) break;
+    chosen.push(best.path);
+    for (const key of best.keys) uncovered.delete(key);
+  }
+  return chosen;
+}
+
+/** Options of the traversal shared by both path generators. */
+function traversal(settings: Partial<ConnectionSettings>) {
+  const { machine, input } = graphMachine(settings);
+  return { machine, input };
+}
+
+function toModelPath(path: { steps: ReadonlyArray<{ event: unknown; state: unknown }> }): ModelPath {
+  const steps = path.steps.slice(1).map((step) => {
+    const snapshot = step.state as SnapshotLike;
+    const { handshakeSeen, provisional, stopping } = snapshot.context;
+    return { event: step.event as ModelEvent, state: statePath(snapshot.value), flags: { handshakeSeen, provisional, stopping } };
+  });
+  return { name: steps.map((s) => `${eventLabel(s.event)} -> ${s.state}`).join(', ') || '(initial)', steps };
+}
+
+/** Shortest paths to every (state, incoming edge) pair: "via EVENT from PREV" makes each edge its own vertex. */
+export function shortestPaths(settings: Partial<ConnectionSettings>): ModelPath[] {
+  const { machine, input } = traversal(settings);
+  /* eslint-disable @typescript-eslint/no-explicit-any -- xstate/graph's generics do not fit a provided machine */
+  return getShortestPaths(machine as any, {
+    input,
+    events: (snapshot: unknown) => meaningfulEvents(snapshot as SnapshotLike),
+    serializeState: (snapshot: unknown, event: unknown, prev: unknown) =>
+      `${stateKey(snapshot as SnapshotLike)} via ${event ? eventLabel(event as ModelEvent) : 'init'} from ${prev ? stateKey(prev as SnapshotLike) : '-'}`,
+  } as any)
+    .map(toModelPath)
+    .filter((p) => p.steps.length > 0);
+}
+
+/** The `count` shortest simple paths (no repeated state) into the state `target`. */
+export function simplePathsTo(settings: Partial<ConnectionSettings>, target: string, count: number): ModelPath[] {
+  const { machine, input } = traversal(settings);
+  return getSimplePaths(machine as any, {
+    input,
+    events: (snapshot: unknown) => meaningfulEvents(snapshot as SnapshotLike),
+    serializeState: (snapshot: unknown) => stateKey(snapshot as SnapshotLike),
+    toState: (snapshot: unknown) => statePath((snapshot as SnapshotLike).value) === target,
+  } as any)
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    .map(toModelPath)
+    .sort((a, b) => a.steps.length - b.steps.length)
+    .slice(0, count);
+}

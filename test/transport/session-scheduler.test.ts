@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { SessionScheduler } from '../../src/transport/session-scheduler.js';
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('SessionScheduler', () => {
+  it('never runs a job synchronously inside enqueue', async () => {
+    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    let ran = false;
+    scheduler.enqueue('s', () => {
+      ran = true;
+      return Promise.resolve();
+    });
+    expect(ran).toBe(false);
+    await scheduler.whenIdle();
+    expect(ran).toBe(true);
+  });
+
+  it('runs one job per session at a time, in order; other sessions concurrently', async () => {
+    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const log: string[] = [];
+    const gates = [deferred(), deferred()];
+    scheduler.enqueue('a', async () => {
+      log.push('a1 start');
+      await gates[0]!.promise;
+      log.push('a1 end');
+    });
+    scheduler.enqueue('a', () => {
+      log.push('a2');
+      return Promise.resolve();
+    });
+    scheduler.enqueue('b', async () => {
+      log.push('b1 start');
+      await gates[1]!.promise;
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(scheduler.running).toBe(2);
+    expect(log).toEqual(['a1 start', 'b1 start']);
+    gates[0]!.resolve();
+    gates[1]!.resolve();
+    await scheduler.whenIdle();
+    expect(log).toEqual(['a1 start', 'b1 start', 'a1 end', 'a2']);
+  });
+
+  it('caps concurrency and pauses the reader at maxQueued, resuming at half', async () => {
+    const events: string[] = [];
+    const scheduler = new SessionScheduler({ concurrency: 2, maxQueued: 4, pause: () => events.push('pause'), resume: () => events.push('resume') });
+    const gate = deferred();
+    for (let i = 0; i < 6; i++) scheduler.enqueue(`s${i}`, () => gate.promise);
+    expect(scheduler.running).toBe(2);
+    expect(scheduler.queued).toBe(4);
+    expect(scheduler.isPaused).toBe(true);
+    expect(events).toEqual(['pause']);
+    gate.resolve();
+    await scheduler.whenIdle();
+    expect(events).toEqual(['pause', 'resume']);
+    expect(scheduler.isPaused).toBe(false);
+  });
+
+  it('abort() aborts only the running job of that session', async () => {
+    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const signals: Record<string, AbortSignal> = {};
+    const gate = deferred();
+    scheduler.enqueue('a', async (signal) => {
+      signals.a = signal;
+      await gate.promise;
+    });
+    scheduler.enqueue('b', async (signal) => {
+      signals.b = signal;
+      await gate.promise;
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(scheduler.abort('a', new Error('stop'))).toBe(true);
+    expect(scheduler.abort('nobody', new Error('stop'))).toBe(false);
+    expect(signals.a?.aborted).toBe(true);
+    expect(signals.b?.aborted).toBe(false);
+    gate.resolve();
+    await scheduler.whenIdle();
+  });
+
+  it('a job that throws does not stop the queue', async () => {
+    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const log: string[] = [];
+    scheduler.enqueue('a', () => Promise.reject(new Error('boom')));
+    scheduler.enqueue('a', () => {
+      log.push('after');
+      return Promise.resolve();
+    });
+    await scheduler.whenIdle();
+    expect(log).toEqual(['after']);
+  });
+});
