@@ -504,10 +504,12 @@ describe('going idle and stopping', () => {
     const connector = await useConnector();
     connector.faults.omitDescriptor = true;
     const gw = useGateway(connector);
-    const started = gw.connection.start();
+    // Take the rejection as soon as it happens (it arrives during stop()).
+    const started = gw.connection.start().catch((error: unknown) => error);
     await gw.reach('handshaking');
     await gw.connection.stop();
-    await expect(started).rejects.toBeInstanceOf(GatewayStoppedError);
+    expect(await started).toBeInstanceOf(GatewayStoppedError);
+    expect(await started).toMatchObject({ code: 'ERR_GATEWAY_STOPPED' });
   });
 
   it('a fresh token is minted for every dial', async () => {
