@@ -190,3 +190,4 @@ export {
   type ReceivedFrame,
 } from './dev-connector/dev-connector.js';
 export { delay, fail, never, succeed, type OutboundPolicy, type OutboundReply } from './dev-connector/outbound-policy.js';
+

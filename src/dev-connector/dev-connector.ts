@@ -6,7 +6,8 @@
  * a gateway, and injects faults on request. It records everything it receives.
  * @module
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
@@ -32,6 +33,8 @@ export interface DevConnectorOptions {
   readonly outboundPolicy?: OutboundPolicy;
   /** Clock for token expiry, seconds. @default now */
   readonly nowSeconds?: () => number;
+  /** Serve `wss://` with this key and certificate (PEM). @default undefined (plain `ws://`) */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
 }
 
 /** One frame received from a gateway. */
@@ -76,6 +79,8 @@ export interface DevConnectorFaults {
   omitDescriptor: boolean;
   /** Stop answering pings (a half-open link, as the gateway sees it). */
   halfOpen: boolean;
+  /** Replay every buffered entry twice after a handshake (overlapping replays). */
+  duplicateReplays: boolean;
   /** Called for each received frame before it is handled; return `false` to swallow it. */
   onReceive: ((frame: GatewayFrame, link: LinkRecord) => boolean | void) | undefined;
 }
@@ -97,7 +102,7 @@ interface GatewayState {
 
 /** A running dev connector. */
 export interface DevConnector {
-  /** Base URL to give a gateway (`http://127.0.0.1:PORT`; the gateway appends `/relay`). */
+  /** Base URL to give a gateway (`http://127.0.0.1:PORT`, `https://` with TLS; the gateway appends `/relay`). */
   readonly url: string;
   readonly port: number;
   /** Every frame received, in order. */
@@ -180,6 +185,7 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
     descriptorDelayMs: 0,
     omitDescriptor: false,
     halfOpen: false,
+    duplicateReplays: false,
     onReceive: undefined,
   };
 
@@ -218,6 +224,7 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
     events.emit('handshake', link.record, handshakes);
     // Replay what was buffered, in order; entries leave the buffer only on inbound_ack.
     for (const { bufferId, frame } of link.state.buffer) send(link, { ...frame, bufferId });
+    if (faults.duplicateReplays) for (const { bufferId, frame } of link.state.buffer) send(link, { ...frame, bufferId });
   };
 
   const ackIdle = (link: Link): void => {
@@ -325,9 +332,10 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
   };
 
   const wss = new WebSocketServer({ noServer: true, autoPong: false });
-  const server: Server = createServer((_request, response) => {
+  const onRequest: RequestListener = (_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' }).end('relay dev connector: WebSocket only\n');
-  });
+  };
+  const server: Server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : createServer(onRequest);
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (request.url ?? '').split('?')[0];
     if (path !== '/relay') {
@@ -400,7 +408,7 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
     });
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     received,
     links: linkRecords,

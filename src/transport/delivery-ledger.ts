@@ -10,6 +10,8 @@ export interface LedgerEntry {
   status: 'running' | 'done';
   /** Buffer ids of duplicates that arrived while running; acked with the original. */
   readonly lateBufferIds: string[];
+  /** Link generation on which each buffer id was last acked (a repeat on the same link is redundant). */
+  readonly ackedOn: Map<string, number>;
 }
 
 /** Default number of keys remembered. */
@@ -32,7 +34,7 @@ export class DeliveryLedger {
 
   /** Remember a new running delivery under `keys`. */
   begin(keys: readonly string[]): LedgerEntry {
-    const entry: LedgerEntry = { status: 'running', lateBufferIds: [] };
+    const entry: LedgerEntry = { status: 'running', lateBufferIds: [], ackedOn: new Map() };
     for (const key of keys) {
       this.entries.delete(key);
       this.entries.set(key, entry);

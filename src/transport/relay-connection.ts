@@ -24,7 +24,7 @@ import {
   type PassthroughForwardFrame,
 } from '../protocol/frames.js';
 import type { OutboundAction, SendResult } from '../protocol/outbound.js';
-import { DeliveryLedger } from './delivery-ledger.js';
+import { DeliveryLedger, type LedgerEntry } from './delivery-ledger.js';
 import { toDialUrl } from './dial-url.js';
 import type { DataFrame, LinkSink, LinkWriter, RejectedInput } from './link.js';
 import { FAILURES, PendingRequests, sendFailed, type RequestOutcome } from './pending-requests.js';
@@ -213,6 +213,8 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   const pending = new PendingRequests();
   const ledger = new DeliveryLedger(options.dedupeWindow);
   let writer: LinkWriter | null = null;
+  // Bumped on every handshake: acks are tracked per link.
+  let linkGeneration = 0;
   let stopRequested = false;
 
   const scheduler = new SessionScheduler({
@@ -227,8 +229,11 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     return writer.write(encodeFrame(frame));
   };
 
-  const ack = (bufferId: string): void => {
+  const ack = (bufferId: string, entry?: LedgerEntry): void => {
     if (!writer) return; // Not acked: the connector redelivers after the next handshake and the ledger dedupes.
+    // The same id acked twice on one link is redundant; on a new link it is needed (the first may be lost).
+    if (entry?.ackedOn.get(bufferId) === linkGeneration) return;
+    entry?.ackedOn.set(bufferId, linkGeneration);
     write(inboundAckFrame(bufferId)).then(
       () => m.inboundAcked++,
       (error: unknown) => log(logger, 'warn', 'relay: inbound_ack failed', { bufferId, error: String(error) }),
@@ -255,8 +260,8 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     if (seen) {
       m.duplicatesDropped++;
       if (bufferId) {
-        if (seen.status === 'done') ack(bufferId);
-        else seen.lateBufferIds.push(bufferId);
+        if (seen.status === 'done') ack(bufferId, seen);
+        else if (!seen.lateBufferIds.includes(bufferId)) seen.lateBufferIds.push(bufferId);
       }
       return;
     }
@@ -279,8 +284,8 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       }
       if (!entry) return;
       entry.status = 'done';
-      if (bufferId) ack(bufferId);
-      for (const late of entry.lateBufferIds.splice(0)) ack(late);
+      if (bufferId) ack(bufferId, entry);
+      for (const late of entry.lateBufferIds.splice(0)) ack(late, entry);
     });
   };
 
@@ -315,6 +320,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   const sink: LinkSink = {
     attach: (next) => {
       writer = next;
+      linkGeneration++;
       if (scheduler.isPaused) next.pause();
     },
     detach: () => {
@@ -375,10 +381,13 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
         const key = previous === 'dialing' ? 'dial-failed' : context.lastClose ? String(context.lastClose.code) : 'timeout';
         m.reconnectsByCode[key] = (m.reconnectsByCode[key] ?? 0) + 1;
       }
-      log(logger, next === 'disabled' ? 'error' : 'info', `relay: ${previous} -> ${next}`, {
+      // A failed dial or a lost link is worth a warning each time: nothing retries silently.
+      const level = next === 'disabled' ? 'error' : next === 'reconnecting' ? 'warn' : 'info';
+      log(logger, level, `relay: ${previous} -> ${next}`, {
         attempt: context.attempt,
         lastClose: context.lastClose,
         lastError: context.lastError,
+        ...(next === 'reconnecting' ? { retryInMs: context.backoffMs } : {}),
       });
       if (next === 'stopped' || next === 'disabled') {
         pending.failAll(next === 'disabled' ? FAILURES.connectionLost : FAILURES.closed);

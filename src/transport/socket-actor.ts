@@ -86,6 +86,7 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
     let attached = false;
     let handshaken = false;
     let dialError: string | undefined;
+    let tooBig = false;
     let lastInboundAt = deps.now();
     let lastCheckAt = lastInboundAt;
     let awaitingPong = false;
@@ -180,6 +181,7 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
       } catch (error) {
         if (error instanceof FrameTooLargeError) {
           // The peer is sending a line we refuse to buffer: close 1009 and let the machine reconnect.
+          tooBig = true;
           socket?.close(CLOSE_TOO_BIG, 'frame too large');
         }
         // Anything else came from the sink, which must not throw; nothing more to do on the reader.
@@ -190,13 +192,17 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
       detach();
       markGone();
       if (closingTimer) clearTimeout(closingTimer);
-      if (opened) emit({ type: 'SOCKET_CLOSED', code, reason: reasonText(reason) });
+      if (opened && tooBig) emit({ type: 'SOCKET_CLOSED', code: CLOSE_TOO_BIG, reason: 'message too big' });
+      else if (opened) emit({ type: 'SOCKET_CLOSED', code, reason: reasonText(reason) });
       else emit({ type: 'DIAL_FAILED', error: dialError ?? `connection closed during the upgrade (code ${code})` });
     };
 
-    const onError = (error: Error): void => {
+    const onError = (error: Error & { code?: string }): void => {
       // `ws` follows every error with 'close'; remember the first message for DIAL_FAILED.
       dialError ??= error.message;
+      // ws refuses a message over maxPayload and drops the link; its close then reads 1006.
+      // Report what really happened: the peer sent a message that was too big.
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') tooBig = true;
     };
 
     const dial = (): void => {

@@ -127,17 +127,25 @@ describe('inbound delivery and acks', () => {
     expect(calls).toBe(2);
   });
 
-  it('a duplicate bufferId is acked again without re-running the handler', async () => {
+  it('a duplicate bufferId is not re-run; it is acked again on a new link, not twice on the same one', async () => {
     const connector = await useConnector();
     const bufferId = connector.pushInbound(dm('1', 'once', 'msg-9'))!;
-    const gw = useGateway(connector);
+    const gw = useGateway(connector, { settings: { backoff: { baseMs: 20, factor: 2, capMs: 100, stableMs: 10_000 } } });
     await gw.connection.start();
     await connector.waitForFrame((r) => r.frame.type === 'inbound_ack');
-    // Replay the same entry again (an overlapping replay).
-    connector.sendRaw(`${JSON.stringify({ type: 'inbound', bufferId, event: { text: 'once', message_id: 'msg-9', source: { platform: 'telegram', chat_id: '1' } } })}\n`);
+    const replay = `${JSON.stringify({ type: 'inbound', bufferId, event: { text: 'once', message_id: 'msg-9', source: { platform: 'telegram', chat_id: '1' } } })}\n`;
+    // Same link: the connector already has this ack.
+    connector.sendRaw(replay);
+    await expect.poll(() => gw.connection.metrics().duplicatesDropped).toBe(1);
+    // A new link: an overlapping replay must be acked again (the first ack may have been lost).
+    gw.connection.reconnectNow();
+    await connector.waitForHandshake(2);
+    await expect.poll(() => gw.connection.state).toBe('serving');
+    connector.sendRaw(replay);
     await expect.poll(() => connector.received.filter((r) => r.frame.type === 'inbound_ack').length).toBe(2);
+    expect(connector.received.filter((r) => r.frame.type === 'inbound_ack').map((r) => r.link)).toEqual([1, 2]);
     expect(gw.handled).toHaveLength(1);
-    expect(gw.connection.metrics().duplicatesDropped).toBe(1);
+    expect(gw.connection.metrics().duplicatesDropped).toBe(2);
   });
 });
 
