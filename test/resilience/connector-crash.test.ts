@@ -15,7 +15,13 @@ describe('connector process killed with SIGKILL', () => {
       random: () => 1,
       settings: { backoff: { baseMs: 400, factor: 2, capMs: 800, stableMs: 10_000 } },
       router: {
-        inbound: (frame) => ({ sessionKey: 's', run: async () => void handled.push({ text: frame.event.text, bufferId: frame.bufferId }) }),
+        inbound: (frame) => ({
+          sessionKey: 's',
+          run: () => {
+            handled.push({ text: frame.event.text, bufferId: frame.bufferId });
+            return Promise.resolve();
+          },
+        }),
         passthrough: () => null,
       },
     });

@@ -40,10 +40,10 @@ describe('wss:// with a private CA', () => {
 
   it('without the CA the certificate error is named, logged at warn on each retry, and retried with backoff', async () => {
     const connector = await useConnector({ tls: { key, cert } });
-    const warnings: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
+    const warnings: Array<{ message: string; fields: Readonly<Record<string, unknown>> | undefined }> = [];
     const gw = useGateway(connector, {
       settings: { backoff: { baseMs: 50, factor: 2, capMs: 200, stableMs: 10_000 } },
-      logger: { warn: (message, fields) => void warnings.push({ message, fields: fields as Record<string, unknown> | undefined }) },
+      logger: { warn: (message, fields) => void warnings.push({ message, fields }) },
     });
     void gw.connection.start().catch(() => undefined);
     const first = await gw.reach('reconnecting');
