@@ -191,3 +191,22 @@ export {
 } from './dev-connector/dev-connector.js';
 export { delay, fail, never, succeed, type OutboundPolicy, type OutboundReply } from './dev-connector/outbound-policy.js';
 
+// Gateway API
+export {
+  createRelayGateway,
+  type ChatInfoResult,
+  type GatewayMetrics,
+  type MessageContext,
+  type PassthroughContext,
+  type RelayGateway,
+  type SendOptions,
+  type StateChangeInfo,
+} from './gateway/create-relay-gateway.js';
+export type {
+  InspectObserver,
+  ReconnectOptions,
+  RelayGatewayOptions,
+  SessionKeyConfig,
+  TimeoutOptions,
+} from './gateway/gateway-options.js';
+export { ScopeMemory, DEFAULT_SCOPE_MEMORY_SIZE, type ChatScope } from './gateway/scope-memory.js';

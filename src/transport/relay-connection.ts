@@ -471,7 +471,8 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     },
 
     request(action) {
-      if (stopRequested && !writer) return Promise.resolve(FAILURES.closed);
+      // Terminal states and a stop in progress are "closed", not a transient "not connected".
+      if (!writer && (stopRequested || state === 'disabled' || state === 'stopped')) return Promise.resolve(FAILURES.closed);
       if (!writer) return Promise.resolve(FAILURES.notConnected);
       const requestId = `${requestPrefix}-${++requestCounter}`;
       const outcome = pending.wait(requestId, outboundTimeoutMs);
@@ -480,7 +481,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     },
 
     async interrupt(sessionKey, reason = null) {
-      if (!writer) return stopRequested ? FAILURES.closed.failure : FAILURES.notConnected.failure;
+      if (!writer) return stopRequested || state === 'disabled' || state === 'stopped' ? FAILURES.closed.failure : FAILURES.notConnected.failure;
       try {
         await write(interruptFrame(sessionKey, reason));
         return { success: true };

@@ -1,0 +1,164 @@
+/**
+ * Options of {@link createRelayGateway}, validated with zod at the boundary so a mistake names the
+ * option, what was expected and what arrived (e.g. `timeouts.outboundMs: expected positive integer,
+ * received -5`).
+ * @module
+ */
+import { z } from 'zod';
+import type { ClientOptions } from 'ws';
+import type { InspectionEvent, Observer } from 'xstate';
+import { InvalidArgumentError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { WebSocketFactory } from '../transport/socket-actor.js';
+import { toValidationIssues } from '../protocol/validation.js';
+
+const positiveMs = z.number().int().positive();
+const nonEmpty = z.string().trim().min(1);
+
+/** Backoff overrides; see spec §12. */
+export interface ReconnectOptions {
+  /** First wait. @default 1000 */
+  readonly baseMs?: number;
+  /** Growth per attempt. @default 2 */
+  readonly factor?: number;
+  /** Longest wait. @default 30000 */
+  readonly capMs?: number;
+  /** Serving time after which the ladder starts over. @default 10000 */
+  readonly stableMs?: number;
+}
+
+/** Timeouts in milliseconds. */
+export interface TimeoutOptions {
+  /** TCP + TLS + upgrade. @default 10000 */
+  readonly dialMs?: number;
+  /** `hello` to `descriptor`. @default 30000 */
+  readonly handshakeMs?: number;
+  /** `outbound` to `outbound_result`. @default 30000 */
+  readonly outboundMs?: number;
+  /** `going_idle` to its ack for `goIdle()`. @default 10000 */
+  readonly goIdleMs?: number;
+  /** `going_idle` to its ack during `stop()`. @default 2000 */
+  readonly stopGoIdleMs?: number;
+  /** Silence before a keepalive ping. @default 30000 */
+  readonly pingIntervalMs?: number;
+  /** Pong wait before the link counts as dead. @default 15000 */
+  readonly pongTimeoutMs?: number;
+}
+
+/** How session keys are built (spec §13). */
+export interface SessionKeyConfig {
+  /** One session per user in groups. @default true */
+  readonly groupSessionsPerUser?: boolean;
+  /** One session per user in threads. @default false */
+  readonly threadSessionsPerUser?: boolean;
+  /** Agent profile namespace. @default undefined (`agent:main`) */
+  readonly profile?: string;
+}
+
+/** An `inspect` observer for the connection machine (Stately's inspector, the visualizer, or your own). */
+export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+/** Options of {@link createRelayGateway}. `...resolveRelayConfig()` can be spread in. */
+export interface RelayGatewayOptions {
+  /** Connector base URL (`https://connector.example`); `/relay` is appended (spec §2). */
+  readonly url: string;
+  /** Platform this gateway serves, sent in `hello`. @default "relay" */
+  readonly platform?: string;
+  /** Bot identity sent in `hello`. @default "" */
+  readonly botId?: string;
+  /** Gateway id for upgrade auth; needs `secret` too. @default null */
+  readonly gatewayId?: string | null;
+  /** Shared secret for upgrade auth; never logged. @default null */
+  readonly secret?: string | null;
+  /** Reconnect after unexpected closes, or backoff overrides. @default true */
+  readonly reconnect?: boolean | ReconnectOptions;
+  /** Timeouts. @default the spec's (see {@link TimeoutOptions}) */
+  readonly timeouts?: TimeoutOptions;
+  /** Inbound handlers running at once across sessions. @default 64 */
+  readonly concurrency?: number;
+  /** Session key options. @default {} */
+  readonly sessionKeys?: SessionKeyConfig;
+  /** Chats whose scope is remembered for re-attachment. @default 10000 */
+  readonly scopeMemorySize?: number;
+  /** Upgrade token lifetime, seconds; 0 = never expires. @default 300 */
+  readonly tokenTtlSeconds?: number;
+  /** Largest WebSocket message. @default 4194304 (4 MiB) */
+  readonly maxPayload?: number;
+  /** Largest partial line kept between messages. @default 1048576 (1 MiB) */
+  readonly maxLineBytes?: number;
+  /** Observer of machine inspection events. @default none (inspection costs time per event) */
+  readonly inspect?: InspectObserver;
+  /** Logger (pino/console compatible). @default silent */
+  readonly logger?: Logger;
+  /** Random source in [0, 1) for backoff jitter. @default Math.random */
+  readonly random?: () => number;
+  /** Wall clock in ms. @default Date.now */
+  readonly now?: () => number;
+  /** Extra `ws` client options, e.g. `{ ca }` for a private CA. @default {} */
+  readonly socketOptions?: ClientOptions;
+  /** Socket factory. @default `new WebSocket(url, options)` */
+  readonly createSocket?: WebSocketFactory;
+  /** Present when options come from `resolveRelayConfig()`; ignored. */
+  readonly source?: unknown;
+}
+
+const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'expected function' });
+
+const optionsSchema = z.strictObject({
+  url: nonEmpty,
+  platform: nonEmpty.optional(),
+  botId: z.string().optional(),
+  gatewayId: z.string().nullish(),
+  secret: z.string().nullish(),
+  reconnect: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        baseMs: positiveMs.optional(),
+        factor: z.number().min(1).optional(),
+        capMs: positiveMs.optional(),
+        stableMs: positiveMs.optional(),
+      }),
+    ])
+    .optional(),
+  timeouts: z
+    .strictObject({
+      dialMs: positiveMs.optional(),
+      handshakeMs: positiveMs.optional(),
+      outboundMs: positiveMs.optional(),
+      goIdleMs: positiveMs.optional(),
+      stopGoIdleMs: positiveMs.optional(),
+      pingIntervalMs: positiveMs.optional(),
+      pongTimeoutMs: positiveMs.optional(),
+    })
+    .optional(),
+  concurrency: z.number().int().positive().optional(),
+  sessionKeys: z
+    .strictObject({ groupSessionsPerUser: z.boolean().optional(), threadSessionsPerUser: z.boolean().optional(), profile: z.string().optional() })
+    .optional(),
+  scopeMemorySize: z.number().int().positive().optional(),
+  tokenTtlSeconds: z.number().int().nonnegative().optional(),
+  maxPayload: z.number().int().positive().optional(),
+  maxLineBytes: z.number().int().positive().optional(),
+  inspect: z.union([fn, z.object({}).loose()]).optional(),
+  logger: z.object({}).loose().optional(),
+  random: fn.optional(),
+  now: fn.optional(),
+  socketOptions: z.object({}).loose().optional(),
+  createSocket: fn.optional(),
+  source: z.unknown().optional(),
+});
+
+/**
+ * Check options; throws {@link InvalidArgumentError} naming the first bad option (dotted path),
+ * what was expected and what was received. Secrets are never echoed.
+ */
+export function validateGatewayOptions(options: RelayGatewayOptions): void {
+  const result = optionsSchema.safeParse(options, { reportInput: true });
+  if (result.success) return;
+  const issue = toValidationIssues(result.error)[0];
+  if (!issue) return;
+  const received = issue.path === 'secret' ? '(hidden)' : issue.received;
+  const path = issue.path || 'options';
+  throw new InvalidArgumentError(path, issue.message.includes('Unrecognized key') ? issue.message : `expected ${issue.expected}, received ${received}`);
+}
