@@ -24,6 +24,8 @@ export interface DemoOptions {
   readonly inspect?: InspectObserver;
   /** Pause between chapters, so a person watching the visualizer can follow. @default 0 */
   readonly chapterPauseMs?: number;
+  /** Shared secret of the demo gateways (tests pass a known one to prove it is never printed). @default random */
+  readonly secret?: string;
 }
 
 /** Outcome of {@link runDemo}. */
@@ -87,7 +89,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     emit(condition ? 'check' : 'FAILED', `${condition ? '✓' : '✗'} ${what}`, { ok: condition, what });
   };
 
-  const secret = randomBytes(18).toString('base64url');
+  const secret = options.secret ?? randomBytes(18).toString('base64url');
   let connector: DevConnector | undefined;
   let gateway: RelayGateway | undefined;
   let second: RelayGateway | undefined;
