@@ -241,3 +241,22 @@ describe('examples/echo-bot.ts', () => {
     expect((frame.frame as { action: unknown }).action).toEqual({ op: 'send', chat_id: '5', content: 'echo: ping', reply_to: 'm-7', metadata: {} });
   });
 });
+
+describe('createRelayGateway: teardown', () => {
+  it('after stop() no socket, timer or listener remains: the process exits by itself', async () => {
+    const { execFile } = await import('node:child_process');
+    const fixture = new URL('../fixtures/gateway-exit-after-stop.ts', import.meta.url).pathname;
+    const started = Date.now();
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', fixture], { timeout: 15_000 }, (error, out) => (error ? reject(new Error(`${error.message}\n${out}`)) : resolve(out)));
+    });
+    // The unanswered request alone holds a 60 s timer: a prompt exit proves it was cleared.
+    expect(Date.now() - started).toBeLessThan(12_000);
+    const report = JSON.parse(stdout) as { state: string; outcome: unknown; inspected: boolean; resources: string[] };
+    expect(report.state).toBe('stopped');
+    expect(report.outcome).toMatchObject({ success: false, ambiguous: true });
+    expect(report.inspected).toBe(true);
+    // Nothing is active at the end: no server, socket or timer.
+    expect(report.resources).toEqual([]);
+  }, 20_000);
+});

@@ -1,0 +1,134 @@
+/**
+ * The `relay-gateway` command line: argument parsing (commander) and the mapping of outcomes to
+ * exit codes. Each command lives in its own module; this one only wires them.
+ * @module
+ */
+import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import type { z } from 'zod';
+import { RelayGatewayError } from '../errors.js';
+import { toValidationIssues } from '../protocol/validation.js';
+import type { CliIo } from './cli-io.js';
+import { EXIT_CODES, type ExitCode } from './exit-codes.js';
+import { connectFlagsSchema, millisecondsArgSchema, portArgSchema, resolveConnectSettings } from './connect-settings.js';
+import { runConnect } from './connect-command.js';
+import { DEFAULT_DEV_GATEWAY_ID, runDevConnector } from './dev-connector-command.js';
+import { runDemoCommand } from './demo-command.js';
+import { parseRelayPlatformSetting } from '../config/relay-settings.js';
+
+/** Commander argument parser backed by a zod schema; the message says what was expected. */
+function zodArg<T>(schema: z.ZodType<T, string>): (value: string) => T {
+  return (value) => {
+    const result = schema.safeParse(value, { reportInput: true });
+    if (result.success) return result.data;
+    throw new CommanderArgumentError(`expected ${toValidationIssues(result.error)[0]?.expected ?? 'a valid value'}`);
+  };
+}
+
+const ms = zodArg(millisecondsArgSchema);
+const port = zodArg(portArgSchema);
+
+/** The platform name rules of the library, reported as a commander argument error. */
+function platformArg(value: string): string {
+  try {
+    return parseRelayPlatformSetting(value, '--platform');
+  } catch (error) {
+    throw new CommanderArgumentError(error instanceof Error ? error.message.replace(/^--platform: /u, '') : 'invalid platform');
+  }
+}
+
+/** `--visualize` takes an optional port. */
+function visualizeOption(): Option {
+  return new Option('--visualize [port]', 'serve the live visualizer on 127.0.0.1 (port 0 = any free port)').argParser(port);
+}
+
+/** Secrets on the command line end up in `ps` and shell history; refuse them with a pointer. */
+function refuseSecretFlag(argv: readonly string[]): string | undefined {
+  const flag = argv.find((arg) => arg === '--secret' || arg.startsWith('--secret='));
+  return flag === undefined ? undefined : '--secret: a secret is never accepted as a flag (it would show in ps); use --secret-file FILE or GATEWAY_RELAY_SECRET';
+}
+
+/**
+ * Run the CLI with `argv` (without the node and script paths). Resolves with the exit code; never
+ * calls `process.exit` itself, so it can run in-process.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  const usageError = (message: string): ExitCode => {
+    io.stderr(`relay-gateway: ${message}`);
+    return EXIT_CODES.usage;
+  };
+  const refused = refuseSecretFlag(argv);
+  if (refused) return usageError(refused);
+
+  let outcome: Promise<ExitCode> | undefined;
+  const program = new Command()
+    .name('relay-gateway')
+    .description('Gateway side of the relay <-> connector WebSocket protocol')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.stdout(text.trimEnd()), writeErr: (text) => io.stderr(text.trimEnd()) });
+
+  program
+    .command('connect')
+    .description('connect a gateway to a connector and serve until SIGINT/SIGTERM (exit 0), revocation (exit 3) or an unexpected end (exit 1)')
+    .option('--url <url>', 'connector base URL (else GATEWAY_RELAY_URL, else gateway.relay_url in --config)')
+    .option('--platform <platform>', 'platform announced in hello (else GATEWAY_RELAY_PLATFORM, default "relay")')
+    .option('--bot-id <id>', 'bot id announced in hello (else GATEWAY_RELAY_BOT_ID)')
+    .option('--gateway-id <id>', 'gateway id for upgrade auth (else GATEWAY_RELAY_ID, else gateway.relay_id)')
+    .option('--secret-file <file>', 'file holding the shared secret (else GATEWAY_RELAY_SECRET, else gateway.relay_secret)')
+    .option('--config <file>', 'YAML config file (lowest precedence)')
+    .option('--no-reconnect', 'end (exit 1) instead of reconnecting after an unexpected close')
+    .option('--echo', 'reply "echo: <text>" to every inbound message')
+    .option('--json', 'one JSON object per line on stdout instead of a readable log on stderr')
+    .option('--handshake-timeout <ms>', 'descriptor wait after hello', ms)
+    .option('--outbound-timeout <ms>', 'wait for an outbound_result', ms)
+    .option('--ping-interval <ms>', 'keepalive ping interval', ms)
+    .option('--pong-timeout <ms>', 'keepalive pong wait', ms)
+    .addOption(visualizeOption())
+    .action((rawFlags: Record<string, unknown>) => {
+      const flags = connectFlagsSchema.parse(rawFlags);
+      const settings = resolveConnectSettings(flags, io.env);
+      outcome = runConnect(settings, io);
+    });
+
+  program
+    .command('dev-connector')
+    .description('run the dev connector on 127.0.0.1, controlled from stdin (type "help")')
+    .option('--port <n>', 'port (0 = any free port)', port, 0)
+    .option('--platform <platform>', 'platform of the descriptor', platformArg, 'relay')
+    .option('--secret-file <file>', 'require upgrades signed with this secret')
+    .option('--gateway-id <id>', 'gateway id accepted with the secret', DEFAULT_DEV_GATEWAY_ID)
+    .option('--json', 'JSON lines on stdout')
+    .action((flags: { port: number; platform: string; secretFile?: string; gatewayId: string; json?: boolean }) => {
+      outcome = runDevConnector({ port: flags.port, platform: flags.platform, secretFile: flags.secretFile, gatewayId: flags.gatewayId, json: flags.json === true }, io);
+    });
+
+  program
+    .command('demo')
+    .description('the scripted lifecycle story on the embedded dev connector (exit 0 only if it went as scripted)')
+    .option('--json', 'JSON lines instead of the readable timeline')
+    .option('--pause <ms>', 'pause between chapters', ms)
+    .addOption(visualizeOption())
+    .action((flags: { json?: boolean; pause?: number; visualize?: boolean | number }) => {
+      const visualizePort = flags.visualize === undefined || flags.visualize === false ? null : flags.visualize === true ? 0 : flags.visualize;
+      outcome = runDemoCommand({ json: flags.json === true, visualizePort, pauseMs: flags.pause }, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (!outcome) {
+      program.outputHelp({ error: true });
+      return EXIT_CODES.usage;
+    }
+    return await outcome;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successful exits; every other commander error is a usage error.
+      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    if (error instanceof RelayGatewayError && (error.code === 'ERR_CONFIG_INVALID' || error.code === 'ERR_INVALID_ARGUMENT')) {
+      return usageError(error.message);
+    }
+    io.stderr(`relay-gateway: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT_CODES.unexpected;
+  }
+}
