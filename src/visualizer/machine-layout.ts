@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type { ELK as ElkApi, ElkEdgeSection, ElkExtendedEdge, ElkLabel, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { connectionMachine } from '../../machines/connection.machine.js';
+import { machineTransitions, pathOf } from '../diagrams/machine-graph.js';
 
 /** A point of the drawing (absolute, origin at the drawing's top-left corner). */
 export interface GraphPoint {
@@ -93,57 +94,12 @@ function loadElk(): new () => ElkApi {
   return elkConstructor;
 }
 
-/** Action names of transitions that only count an event the state ignores (not drawn). */
-const IGNORE_ACTIONS = new Set(['countIgnoredEvent']);
-
 /** Font metrics assumed when sizing boxes; the page uses the same sizes in `app.css`. */
 const CHAR_WIDTH = { name: 8.6, label: 6.4 } as const;
 const LABEL_HEIGHT = 16;
 const LEAF_HEIGHT = 52;
 const LEAF_MIN_WIDTH = 128;
 const COMPOUND_HEADER = 40;
-
-interface TransitionLike {
-  readonly eventType: string;
-  readonly target?: readonly AnyStateNode[] | undefined;
-  readonly guard?: unknown;
-  readonly delay?: unknown;
-  readonly actions?: readonly unknown[];
-  readonly description?: string | undefined;
-}
-
-function actionName(action: unknown): string | undefined {
-  if (typeof action === 'string') return action;
-  if (typeof action === 'object' && action !== null && 'type' in action && typeof action.type === 'string') return action.type;
-  return undefined;
-}
-
-/** Text of a guard: a named guard, a `{ type }` object, or a combinator such as `and([...])`. */
-export function guardText(guard: unknown): string | null {
-  if (guard === undefined || guard === null) return null;
-  if (typeof guard === 'string') return guard;
-  if (typeof guard === 'object' && 'type' in guard && typeof guard.type === 'string') return guard.type;
-  if (typeof guard === 'function') {
-    const combined = (guard as { guards?: unknown }).guards;
-    if (Array.isArray(combined)) {
-      // XState's combinators keep their operands but not their kind, except through the function name.
-      const parts = combined.map((part) => guardText(part) ?? '?');
-      if (guard.name === 'not') return `!${parts.join(', ')}`;
-      return parts.join(guard.name === 'or' ? ' || ' : ' && ');
-    }
-    return guard.name || 'inline guard';
-  }
-  return 'guard';
-}
-
-function isCountedIgnore(transition: TransitionLike): boolean {
-  const actions = transition.actions ?? [];
-  return (transition.target === undefined || transition.target.length === 0) && actions.length > 0 && actions.every((action) => IGNORE_ACTIONS.has(actionName(action) ?? ''));
-}
-
-function pathOf(node: AnyStateNode): string {
-  return node.path.join('.');
-}
 
 /** ELK wants ids that are safe in its own namespace; state paths are dotted words. */
 function nodeId(path: string): string {
@@ -153,40 +109,22 @@ function nodeId(path: string): string {
 type EdgeFacts = Omit<GraphEdge, 'sections' | 'labelBox'>;
 
 function edgeFactsOf(machine: AnyStateMachine): EdgeFacts[] {
-  const facts: EdgeFacts[] = [];
-  const visit = (node: AnyStateNode): void => {
-    const source = pathOf(node);
-    if (source !== '') {
-      let index = 0;
-      for (const [eventType, transitions] of node.transitions as Map<string, TransitionLike[]>) {
-        for (const transition of transitions) {
-          if (isCountedIgnore(transition)) continue;
-          const targets = transition.target ?? [];
-          const delay = typeof transition.delay === 'string' || typeof transition.delay === 'number' ? String(transition.delay) : transition.delay === undefined ? null : 'delay';
-          const guard = guardText(transition.guard);
-          const head = delay !== null ? `after ${delay}` : eventType;
-          const label = guard ? `${head} [${guard}]` : head;
-          for (const targetNode of targets.length > 0 ? targets : [node]) {
-            const target = pathOf(targetNode);
-            facts.push({
-              id: `e${facts.length}:${source}:${index++}`,
-              source,
-              target,
-              event: delay !== null ? delay : eventType,
-              guard,
-              delay,
-              label,
-              description: transition.description ?? '',
-              selfLoop: target === source,
-            });
-          }
-        }
-      }
-    }
-    for (const child of Object.values(node.states)) visit(child);
-  };
-  visit(machine.root);
-  return facts;
+  const perSource = new Map<string, number>();
+  return machineTransitions(machine).map((t, i) => {
+    const index = perSource.get(t.source) ?? 0;
+    perSource.set(t.source, index + 1);
+    return {
+      id: `e${i}:${t.source}:${index}`,
+      source: t.source,
+      target: t.target,
+      event: t.delay ?? (t.always ? 'always' : t.eventType),
+      guard: t.guard,
+      delay: t.delay,
+      label: t.label,
+      description: t.description,
+      selfLoop: t.target === t.source,
+    };
+  });
 }
 
 function labelOf(text: string): ElkLabel {
