@@ -43,13 +43,16 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
         : {}),
     });
     if (visualizer) {
-      io.stderr(`the story is over; the visualizer stays at ${visualizer.url} until Ctrl+C`);
-      await new Promise<void>((resolve) => {
-        const remove = io.onStopSignal(() => {
+      // Handler first, announcement second: a reader may signal as soon as it sees the line.
+      let remove: () => void = () => undefined;
+      const stopped = new Promise<void>((resolve) => {
+        remove = io.onStopSignal(() => {
           remove();
           resolve();
         });
       });
+      io.stderr(`the story is over; the visualizer stays at ${visualizer.url} until Ctrl+C`);
+      await stopped;
     }
     return result.ok ? EXIT_CODES.ok : EXIT_CODES.unexpected;
   } finally {

@@ -60,10 +60,22 @@ export async function runDevConnector(options: DevConnectorCommandOptions, io: C
   const secret = options.secretFile !== undefined ? readSecretFile(options.secretFile) : undefined;
   const gatewayId = secret !== undefined ? options.gatewayId : ANONYMOUS;
   const out = (value: Output): void => (options.json ? io.stdout(JSON.stringify(value)) : io.stdout(describeOutput(value)));
+  // Listen for the stop signal before announcing anything: whoever reads `listening` may signal at
+  // once, and a signal that arrives before a handler exists kills the process without cleanup.
+  let removeSignalHandler: () => void = () => undefined;
+  const stopSignal = new Promise<string>((resolve) => {
+    removeSignalHandler = io.onStopSignal((name) => {
+      removeSignalHandler();
+      resolve(name);
+    });
+  });
   const connector = await startDevConnector({
     port: options.port,
     descriptor: descriptorFromPlatformEntry({ name: options.platform, label: `${options.platform} (dev connector)`, max_message_length: 4096 }),
     ...(secret !== undefined ? { secrets: { [gatewayId]: secret } } : {}),
+  }).catch((error: unknown) => {
+    removeSignalHandler();
+    throw error;
   });
   out({ event: 'listening', url: connector.url, port: connector.port, platform: options.platform, gatewayId: secret !== undefined ? gatewayId : null });
   if (!options.json) io.stderr(`type "help" for commands; connect a gateway with: relay-gateway connect --url ${connector.url}${secret !== undefined ? ` --gateway-id ${gatewayId} --secret-file <file>` : ''}`);
@@ -130,12 +142,7 @@ export async function runDevConnector(options: DevConnectorCommandOptions, io: C
   });
 
   // End of stdin does not stop the connector (it may run detached); only a signal does.
-  const signal = await new Promise<string>((resolve) => {
-    const remove = io.onStopSignal((name) => {
-      remove();
-      resolve(name);
-    });
-  });
+  const signal = await stopSignal;
   lines.close();
   connector.events.off('link', onLink);
   connector.events.off('handshake', onHandshake);
