@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientOptions } from 'ws';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { createConnectionMachine, type ConnectionMachine } from '../../machines/connection.machine.js';
+import type { ConnectionMachine } from '../../machines/connection.machine.js';
 import type { ConnectionContext, ConnectionSettings, ConnectionStateName } from '../../machines/connection.types.js';
 import { authorizationHeader } from '../auth/upgrade-token.js';
 import { encodeFrame } from '../codec/frame-encoder.js';
@@ -29,6 +29,7 @@ import { toDialUrl } from './dial-url.js';
 import type { DataFrame, LinkSink, LinkWriter, RejectedInput } from './link.js';
 import { FAILURES, PendingRequests, sendFailed, type RequestOutcome } from './pending-requests.js';
 import { SessionScheduler } from './session-scheduler.js';
+import { sharedConnectionMachine } from './shared-machine.js';
 import { createSocketActor, type SocketCounters, type WebSocketFactory } from './socket-actor.js';
 
 /** One unit of inbound work: which session it belongs to and what to run. */
@@ -359,11 +360,11 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     },
   });
 
-  const machine = createConnectionMachine({ random: options.random, now }).provide({ actors: { socket: socket.logic } });
-  const actor = createActor(machine, {
+  const actor = createActor(sharedConnectionMachine(options.random ?? Math.random, now), {
     input: { settings: options.settings },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
+  socket.bindTo(actor.system);
 
   let state: ConnectionStateName = 'idle';
   let stateSince = now();

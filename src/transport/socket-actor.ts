@@ -8,7 +8,7 @@
  * @module
  */
 import WebSocket, { type ClientOptions, type RawData } from 'ws';
-import { fromCallback } from 'xstate';
+import { fromCallback, type CallbackLogicFunction } from 'xstate';
 import { createFrameDecoder } from '../codec/frame-decoder.js';
 import { encodeFrame } from '../codec/frame-encoder.js';
 import { FrameTooLargeError } from '../errors.js';
@@ -58,11 +58,35 @@ function reasonText(reason: Buffer | string): string {
 
 /** The socket actor of one gateway, plus a way to await its last socket's end. */
 export interface SocketActor {
-  /** Actor logic to provide to the connection machine as `socket`. */
-  readonly logic: ReturnType<typeof fromCallback<SocketCommand, SocketInput>>;
+  /**
+   * Make this gateway's sockets the ones {@link socketLogic} runs for every socket actor spawned
+   * inside `system` (the connection actor's `actor.system`). Call before the actor starts.
+   */
+  bindTo(system: SocketActorSystem): void;
   /** Resolves once the most recent socket is fully closed (or was never opened). */
   whenClosed(): Promise<void>;
 }
+
+type SocketCallback = CallbackLogicFunction<SocketCommand, SocketEvent, SocketInput>;
+
+/** The actor system a connection actor runs in (`actor.system`). */
+export type SocketActorSystem = Parameters<SocketCallback>[0]['system'];
+
+// Which gateway's socket code runs inside which actor system. Weak, so a gateway that is dropped
+// without stop() does not pin its dependencies here.
+const socketRunners = new WeakMap<SocketActorSystem, SocketCallback>();
+
+/**
+ * The `socket` actor logic for the connection machine, shared by every gateway in the process.
+ * One logic (and so one provided machine) for all gateways keeps the per-gateway cost to the actor
+ * itself: a machine built per gateway costs ~75 KiB of heap. The per-gateway dependencies are found
+ * through the actor system, once per dial, never per frame.
+ */
+export const socketLogic = fromCallback<SocketCommand, SocketInput>((args) => {
+  const run = socketRunners.get(args.system);
+  if (!run) throw new Error('relay socket actor started in an actor system no gateway was bound to (call SocketActor.bindTo first)');
+  return run(args);
+});
 
 /** Live counters the socket actor maintains (plain numbers, read by `metrics()`). */
 export interface SocketCounters {
@@ -71,15 +95,15 @@ export interface SocketCounters {
 }
 
 /**
- * Build the socket actor for one gateway. Its `logic` is provided to the connection machine as the
- * `socket` actor; one instance runs per dial.
+ * Build the socket side of one gateway. Bind it to the connection actor's system; {@link socketLogic}
+ * then runs it once per dial.
  */
 export function createSocketActor(deps: SocketActorDeps): SocketActor {
   const createSocket: WebSocketFactory = deps.createSocket ?? ((url, options) => new WebSocket(url, options));
   // Resolves when the previous dial's socket is completely closed (the one-socket rule).
   let previousGone: Promise<void> = Promise.resolve();
 
-  const logic = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive }) => {
+  const run: SocketCallback = ({ input, sendBack, receive }) => {
     let disposed = false;
     let socket: WebSocket | undefined;
     let opened = false;
@@ -274,7 +298,10 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
         ws.terminate();
       }
     };
-  });
+  };
 
-  return { logic, whenClosed: () => previousGone };
+  return {
+    bindTo: (system) => void socketRunners.set(system, run),
+    whenClosed: () => previousGone,
+  };
 }
