@@ -173,12 +173,22 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
     return {
       sessionKey,
       ...(messageKey ? { messageKey } : {}),
-      run: async (signal) => {
+      // Not async: a handler that returns synchronously costs no promise here (this runs per frame).
+      run: (abort) => {
         if (!messageHandler) {
           inboundWithoutHandler++;
           throw new InvalidStateError('an inbound message arrived but no onMessage handler is registered');
         }
-        await messageHandler(event, { sessionKey, signal, bufferId, ...(forward ? { forward } : {}) });
+        // A getter, so a handler that never looks at its signal never pays for one.
+        const context: MessageContext = {
+          sessionKey,
+          get signal() {
+            return abort.signal;
+          },
+          bufferId,
+          ...(forward ? { forward } : {}),
+        };
+        return messageHandler(event, context);
       },
     };
   };
@@ -230,9 +240,18 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
         return {
           sessionKey: messageStep?.sessionKey ?? `passthrough:${forward.platform}:${forward.botId}`,
           ...(messageStep?.messageKey ? { messageKey: messageStep.messageKey } : {}),
-          run: async (signal) => {
-            if (passthroughHandler) await passthroughHandler(forward, { signal, bufferId: frame.bufferId, ...(event ? { event } : {}) });
-            if (messageStep) await messageStep.run(signal);
+          run: async (abort) => {
+            if (passthroughHandler) {
+              const context: PassthroughContext = {
+                get signal() {
+                  return abort.signal;
+                },
+                bufferId: frame.bufferId,
+                ...(event ? { event } : {}),
+              };
+              await passthroughHandler(forward, context);
+            }
+            if (messageStep) await messageStep.run(abort);
           },
         };
       },

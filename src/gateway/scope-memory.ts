@@ -34,12 +34,13 @@ export class ScopeMemory {
   remember(source: SessionSource): void {
     if (!source.chat_id) return;
     const previous = this.chats.get(source.chat_id);
-    const next: ChatScope = {
-      // A message without a scope (or author) does not erase what an earlier one taught us.
-      scopeId: source.scope_id || previous?.scopeId || null,
-      userId: source.user_id || previous?.userId || null,
-      profile: source.profile || previous?.profile || null,
-    };
+    // A message without a scope (or author) does not erase what an earlier one taught us.
+    const scopeId = source.scope_id || previous?.scopeId || null;
+    const userId = source.user_id || previous?.userId || null;
+    const profile = source.profile || previous?.profile || null;
+    // Runs once per inbound frame, and a chat's scope rarely changes: keep the old record when equal.
+    const next: ChatScope =
+      previous && previous.scopeId === scopeId && previous.userId === userId && previous.profile === profile ? previous : { scopeId, userId, profile };
     this.chats.delete(source.chat_id);
     this.chats.set(source.chat_id, next);
     if (this.chats.size > this.capacity) {

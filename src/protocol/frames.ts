@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { descriptorSchema, type CapabilityDescriptor } from './descriptor.js';
 import { inboundEventWireSchema, type MessageEvent } from './inbound-event.js';
+import { parseInboundFrameFast, parseOutboundResultFrameFast } from './data-plane-fast-paths.js';
 import { outboundActionSchema, type OutboundAction } from './outbound.js';
 import { passthroughForwardSchema, type PassthroughForward } from './passthrough.js';
 import { bufferIdSchema, idWithEmptyDefaultSchema, jsonObjectSchema, type JsonObject } from './wire-types.js';
@@ -160,6 +161,14 @@ export function parseConnectorFrame(raw: Readonly<Record<string, unknown>>): Con
   const type = raw.type;
   if (typeof type !== 'string' || !Object.hasOwn(CONNECTOR_FRAME_SCHEMAS, type)) {
     return { kind: 'unknown', type: typeof type === 'string' ? type : String(type) };
+  }
+  // The data plane's frames: plainly valid ones skip zod; anything else gets zod's verdict and words.
+  if (type === 'inbound') {
+    const fast = parseInboundFrameFast(raw);
+    if (fast) return { kind: 'frame', frame: fast };
+  } else if (type === 'outbound_result') {
+    const fast = parseOutboundResultFrameFast(raw);
+    if (fast) return { kind: 'frame', frame: fast };
   }
   const result = parseResult(CONNECTOR_FRAME_SCHEMAS[type as ConnectorFrameType], raw, `${type} frame`);
   if (!result.ok) return { kind: 'invalid', type, error: result.error };

@@ -164,11 +164,24 @@ export const TRANSPORT_ERRORS = Object.freeze({
  * not match the contract is a failure naming the problem, never an exception.
  */
 export function toSendResult(result: JsonObject): SendResult {
+  const { success, message_id: messageId, error: wireError } = result;
+  // Every send pays for this: a plainly valid result is read directly, anything else goes to zod.
+  if (
+    typeof success === 'boolean' &&
+    (messageId === undefined || messageId === null || typeof messageId === 'string' || (typeof messageId === 'number' && Number.isFinite(messageId))) &&
+    (wireError === undefined || wireError === null || typeof wireError === 'string')
+  ) {
+    return {
+      success,
+      ...(messageId !== undefined && messageId !== null ? { messageId: String(messageId) } : {}),
+      ...(typeof wireError === 'string' ? { error: wireError } : {}),
+    };
+  }
   const parsed = actionResultWireSchema.safeParse(result);
   if (!parsed.success) return { success: false, error: 'relay result malformed: expected {success: boolean}' };
-  const { success, message_id, error } = parsed.data;
+  const { message_id, error } = parsed.data;
   return {
-    success,
+    success: parsed.data.success,
     ...(message_id !== undefined ? { messageId: message_id } : {}),
     ...(error !== undefined ? { error } : {}),
   };

@@ -1,6 +1,6 @@
 /**
  * Remembers recent deliveries so overlapping replays run a handler once (spec §9): keyed by
- * `bufferId` and by `platform:chat_id:message_id`, bounded to the most recent entries.
+ * `bufferId` and by `platform:chat_id:message_id`, bounded to the most recent entries of each kind.
  * @module
  */
 
@@ -8,51 +8,55 @@
 export interface LedgerEntry {
   /** `running` until the handler settles; `done` after it completed without error. */
   status: 'running' | 'done';
-  /** Buffer ids of duplicates that arrived while running; acked with the original. */
-  readonly lateBufferIds: string[];
+  /**
+   * Buffer ids of duplicates that arrived while running; acked with the original. Created on first
+   * use, like `ackedOn`: one entry is made per inbound frame and almost none ever need them.
+   */
+  lateBufferIds: string[] | undefined;
   /** Link generation on which each buffer id was last acked (a repeat on the same link is redundant). */
-  readonly ackedOn: Map<string, number>;
+  ackedOn: Map<string, number> | undefined;
 }
 
-/** Default number of keys remembered. */
+/** Default number of keys of each kind remembered. */
 export const DEFAULT_LEDGER_SIZE = 1024;
 
-/** Bounded map from delivery keys to entries, oldest evicted first. */
+/**
+ * Two bounded maps (buffer ids, message keys) to entries, oldest evicted first. Two maps instead of
+ * one with prefixed keys: this runs once per inbound frame, and a prefix is a string built per frame.
+ */
 export class DeliveryLedger {
-  private readonly entries = new Map<string, LedgerEntry>();
+  private readonly byBufferId = new Map<string, LedgerEntry>();
+  private readonly byMessageKey = new Map<string, LedgerEntry>();
 
   constructor(private readonly capacity: number = DEFAULT_LEDGER_SIZE) {}
 
-  /** The entry for any of `keys`, if one is remembered. */
-  find(keys: readonly string[]): LedgerEntry | undefined {
-    for (const key of keys) {
-      const entry = this.entries.get(key);
-      if (entry) return entry;
-    }
-    return undefined;
+  /** The entry remembered under either key, if any. */
+  find(bufferId: string | undefined, messageKey: string | undefined): LedgerEntry | undefined {
+    return (bufferId ? this.byBufferId.get(bufferId) : undefined) ?? (messageKey ? this.byMessageKey.get(messageKey) : undefined);
   }
 
-  /** Remember a new running delivery under `keys`. */
-  begin(keys: readonly string[]): LedgerEntry {
-    const entry: LedgerEntry = { status: 'running', lateBufferIds: [], ackedOn: new Map() };
-    for (const key of keys) {
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-    }
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+  /** Remember a new running delivery under its keys (at least one should be set). */
+  begin(bufferId: string | undefined, messageKey: string | undefined): LedgerEntry {
+    const entry: LedgerEntry = { status: 'running', lateBufferIds: undefined, ackedOn: undefined };
+    if (bufferId) this.remember(this.byBufferId, bufferId, entry);
+    if (messageKey) this.remember(this.byMessageKey, messageKey, entry);
     return entry;
   }
 
   /** Forget a delivery whose handler failed, so a redelivery runs it again. */
-  forget(keys: readonly string[], entry: LedgerEntry): void {
-    for (const key of keys) if (this.entries.get(key) === entry) this.entries.delete(key);
+  forget(bufferId: string | undefined, messageKey: string | undefined, entry: LedgerEntry): void {
+    if (bufferId && this.byBufferId.get(bufferId) === entry) this.byBufferId.delete(bufferId);
+    if (messageKey && this.byMessageKey.get(messageKey) === entry) this.byMessageKey.delete(messageKey);
   }
 
-  /** Keys remembered now. */
+  /** Keys remembered now (both kinds). */
   get size(): number {
-    return this.entries.size;
+    return this.byBufferId.size + this.byMessageKey.size;
+  }
+
+  private remember(map: Map<string, LedgerEntry>, key: string, entry: LedgerEntry): void {
+    map.delete(key);
+    map.set(key, entry);
+    if (map.size > this.capacity) map.delete(map.keys().next().value as string);
   }
 }

@@ -28,7 +28,7 @@ import { DeliveryLedger, type LedgerEntry } from './delivery-ledger.js';
 import { toDialUrl } from './dial-url.js';
 import type { DataFrame, LinkSink, LinkWriter, RejectedInput } from './link.js';
 import { FAILURES, PendingRequests, sendFailed, type RequestOutcome } from './pending-requests.js';
-import { SessionScheduler } from './session-scheduler.js';
+import { SessionScheduler, type DeliveryAbort } from './session-scheduler.js';
 import { sharedConnectionMachine } from './shared-machine.js';
 import { createSocketActor, type SocketCounters, type WebSocketFactory } from './socket-actor.js';
 
@@ -39,7 +39,7 @@ export interface Delivery {
   /** `platform:chat_id:message_id`, when the event has a message id (de-duplication). */
   readonly messageKey?: string;
   /** The application's handling. Completing without error acks a buffered delivery. */
-  run(signal: AbortSignal): Promise<void>;
+  run(abort: DeliveryAbort): Promise<void> | void;
 }
 
 /**
@@ -77,7 +77,7 @@ export interface RelayConnectionOptions {
   readonly maxPayload?: number;
   /** Largest partial line kept between messages. @default 1 MiB */
   readonly maxLineBytes?: number;
-  /** Recent deliveries remembered for de-duplication. @default 1024 */
+  /** Recent deliveries remembered for de-duplication, per kind of key (buffer id, message id). @default 1024 */
   readonly dedupeWindow?: number;
   /** Extra `ws` client options (TLS `ca`, ...). @default {} */
   readonly socketOptions?: ClientOptions;
@@ -233,8 +233,11 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   const ack = (bufferId: string, entry?: LedgerEntry): void => {
     if (!writer) return; // Not acked: the connector redelivers after the next handshake and the ledger dedupes.
     // The same id acked twice on one link is redundant; on a new link it is needed (the first may be lost).
-    if (entry?.ackedOn.get(bufferId) === linkGeneration) return;
-    entry?.ackedOn.set(bufferId, linkGeneration);
+    if (entry) {
+      const ackedOn = (entry.ackedOn ??= new Map());
+      if (ackedOn.get(bufferId) === linkGeneration) return;
+      ackedOn.set(bufferId, linkGeneration);
+    }
     write(inboundAckFrame(bufferId)).then(
       () => m.inboundAcked++,
       (error: unknown) => log(logger, 'warn', 'relay: inbound_ack failed', { bufferId, error: String(error) }),
@@ -254,30 +257,30 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       if (bufferId) ack(bufferId);
       return;
     }
-    const keys: string[] = [];
-    if (bufferId) keys.push(`b:${bufferId}`);
-    if (delivery.messageKey) keys.push(`m:${delivery.messageKey}`);
-    const seen = keys.length > 0 ? ledger.find(keys) : undefined;
+    const messageKey = delivery.messageKey;
+    const seen = bufferId || messageKey ? ledger.find(bufferId, messageKey) : undefined;
     if (seen) {
       m.duplicatesDropped++;
       if (bufferId) {
         if (seen.status === 'done') ack(bufferId, seen);
-        else if (!seen.lateBufferIds.includes(bufferId)) seen.lateBufferIds.push(bufferId);
+        else {
+          const late = (seen.lateBufferIds ??= []);
+          if (!late.includes(bufferId)) late.push(bufferId);
+        }
       }
       return;
     }
-    const entry = keys.length > 0 ? ledger.begin(keys) : undefined;
+    const entry = bufferId || messageKey ? ledger.begin(bufferId, messageKey) : undefined;
     const sessionKey = delivery.sessionKey;
-    const run = delivery.run.bind(delivery);
-    scheduler.enqueue(sessionKey, async (signal) => {
+    scheduler.enqueue(sessionKey, async (abort) => {
       m.inboundDelivered++;
       try {
-        await run(signal);
+        await delivery.run(abort);
       } catch (error) {
         // An interrupted turn counts as handled: re-running a turn the user stopped would be wrong.
-        if (!signal.aborted) {
+        if (!abort.aborted) {
           m.handlerErrors++;
-          if (entry) ledger.forget(keys, entry);
+          if (entry) ledger.forget(bufferId, messageKey, entry);
           if (options.onHandlerError) options.onHandlerError(error, { sessionKey, bufferId });
           else log(logger, 'error', 'relay: inbound handler failed; not acked, the connector will redeliver', { sessionKey, error: String(error) });
           return;
@@ -286,7 +289,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       if (!entry) return;
       entry.status = 'done';
       if (bufferId) ack(bufferId, entry);
-      for (const late of entry.lateBufferIds.splice(0)) ack(late, entry);
+      if (entry.lateBufferIds) for (const late of entry.lateBufferIds.splice(0)) ack(late, entry);
     });
   };
 

@@ -5,8 +5,44 @@
  * @module
  */
 
-/** Work for one delivery. Receives the signal that an interrupt for its session aborts. */
-export type SessionJob = (signal: AbortSignal) => Promise<void>;
+/** How a running delivery learns that an interrupt for its session arrived. */
+export interface DeliveryAbort {
+  /** Aborted by an interrupt for the session. Built on first read. */
+  readonly signal: AbortSignal;
+  /** Whether an interrupt arrived (reading this never builds the signal). */
+  readonly aborted: boolean;
+}
+
+/**
+ * The abort state of one delivery. Most deliveries are never interrupted and most handlers never
+ * look at their signal, while an `AbortController` is one of the costlier objects of the data plane
+ * (~10% of inbound CPU when built per frame), so it is only built when the signal is read.
+ */
+class LazyAbort implements DeliveryAbort {
+  private controller: AbortController | undefined;
+  private abortedWith: { readonly reason: unknown } | undefined;
+
+  get aborted(): boolean {
+    return this.abortedWith !== undefined;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortedWith) this.controller.abort(this.abortedWith.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.abortedWith) return;
+    this.abortedWith = { reason };
+    this.controller?.abort(reason);
+  }
+}
+
+/** Work for one delivery. Receives its abort state, which an interrupt for its session sets. */
+export type SessionJob = (abort: DeliveryAbort) => Promise<void>;
 
 /** Options of {@link SessionScheduler}. */
 export interface SessionSchedulerOptions {
@@ -23,7 +59,7 @@ export interface SessionSchedulerOptions {
 interface SessionQueue {
   readonly key: string;
   readonly jobs: SessionJob[];
-  running: AbortController | undefined;
+  running: LazyAbort | undefined;
   ready: boolean;
 }
 
@@ -78,9 +114,9 @@ export class SessionScheduler {
 
   /** Abort the running handler of session `key`. Returns false when none runs. */
   abort(key: string, reason: unknown): boolean {
-    const controller = this.sessions.get(key)?.running;
-    if (!controller) return false;
-    controller.abort(reason);
+    const running = this.sessions.get(key)?.running;
+    if (!running) return false;
+    running.abort(reason);
     return true;
   }
 
@@ -105,13 +141,21 @@ export class SessionScheduler {
       if (!job) continue;
       this.queuedCount--;
       this.runningCount++;
-      const controller = new AbortController();
-      session.running = controller;
+      const abort = new LazyAbort();
+      session.running = abort;
       // A microtask hop: the handler starts after the reader has finished the current message.
-      void Promise.resolve()
-        .then(() => job(controller.signal))
-        .catch(() => undefined)
-        .finally(() => this.finish(session));
+      // queueMicrotask and one then() instead of a promise chain: this runs once per inbound frame.
+      queueMicrotask(() => {
+        const done = (): void => this.finish(session);
+        let settled: Promise<void>;
+        try {
+          settled = job(abort);
+        } catch {
+          done();
+          return;
+        }
+        settled.then(done, done);
+      });
     }
     if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
       this.ready.splice(0, this.readyHead);

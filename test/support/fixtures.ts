@@ -70,8 +70,8 @@ export function useGateway(connector: DevConnector, options: TestGatewayOptions 
   const delivery = (record: Handled, messageKey?: string): Delivery => ({
     sessionKey: record.sessionKey,
     ...(messageKey ? { messageKey } : {}),
-    run: async (signal) => {
-      if (handler) await handler(record, signal);
+    run: async (abort) => {
+      if (handler) await handler(record, abort.signal);
       handled.push(record);
       notify();
     },

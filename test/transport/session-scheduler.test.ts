@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionScheduler } from '../../src/transport/session-scheduler.js';
+import { SessionScheduler, type DeliveryAbort } from '../../src/transport/session-scheduler.js';
 
 function deferred() {
   let resolve!: () => void;
@@ -66,11 +66,11 @@ describe('SessionScheduler', () => {
     const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
     const signals: Record<string, AbortSignal> = {};
     const gate = deferred();
-    scheduler.enqueue('a', async (signal) => {
+    scheduler.enqueue('a', async ({ signal }) => {
       signals.a = signal;
       await gate.promise;
     });
-    scheduler.enqueue('b', async (signal) => {
+    scheduler.enqueue('b', async ({ signal }) => {
       signals.b = signal;
       await gate.promise;
     });
@@ -80,6 +80,37 @@ describe('SessionScheduler', () => {
     expect(scheduler.abort('nobody', new Error('stop'))).toBe(false);
     expect(signals.a?.aborted).toBe(true);
     expect(signals.b?.aborted).toBe(false);
+    gate.resolve();
+    await scheduler.whenIdle();
+  });
+
+  it('builds the signal lazily yet with the same meaning: aborted with the first reason, listeners fire once', async () => {
+    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const gate = deferred();
+    const seen: { early?: DeliveryAbort; late?: DeliveryAbort } = {};
+    let fired = 0;
+    scheduler.enqueue('early', async (abort) => {
+      seen.early = abort;
+      abort.signal.addEventListener('abort', () => fired++);
+      await gate.promise;
+    });
+    scheduler.enqueue('late', async (abort) => {
+      seen.late = abort;
+      await gate.promise;
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    const first = new Error('first');
+    for (const key of ['early', 'late']) {
+      scheduler.abort(key, first);
+      scheduler.abort(key, new Error('second'));
+    }
+    expect(fired).toBe(1);
+    expect(seen.early?.signal.reason).toBe(first);
+    // Never read before the interrupt: `aborted` answers without a signal, and one read later is already aborted.
+    expect(seen.late?.aborted).toBe(true);
+    expect(seen.late?.signal.aborted).toBe(true);
+    expect(seen.late?.signal.reason).toBe(first);
     gate.resolve();
     await scheduler.whenIdle();
   });
