@@ -1,0 +1,66 @@
+/** The benchmark's result shape and its printed table. */
+import type { HerdResult } from './scenarios/herd.js';
+import type { MemoryPerClient } from './scenarios/memory.js';
+
+/** What a row is judged against (reported, never asserted). */
+export type Target = { readonly ratioAtLeast: number } | { readonly ratioAtMost: number } | { readonly valueAtMost: number } | null;
+
+/** One line of the table. */
+export interface Row {
+  readonly name: string;
+  readonly gateway: number;
+  /** The baseline: raw `ws`, unless `baselineLabel` says otherwise. */
+  readonly raw: number;
+  readonly unit: string;
+  readonly target: Target;
+  readonly baselineLabel?: string;
+}
+
+/** Everything one run measured. */
+export interface BenchResults {
+  readonly date: string;
+  readonly quick: boolean;
+  /** Which build of relay-gateway was measured (see bench/library.ts). */
+  readonly build: string;
+  readonly machine: { readonly node: string; readonly cpu: string; readonly cpus: number; readonly memoryGiB: number; readonly os: string };
+  readonly rows: readonly Row[];
+  readonly herd: { readonly jitter: HerdResult; readonly noJitter: HerdResult };
+  readonly latency: { readonly raw: { p50: number; p99: number }; readonly gateway: { p50: number; p99: number } };
+  readonly memory: { readonly raw: MemoryPerClient; readonly gateway: MemoryPerClient };
+}
+
+function format(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return String(value);
+  const digits = Math.abs(value) >= 1000 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  const text = value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return unit === '/s' ? `${text}/s` : unit ? `${text} ${unit}` : text;
+}
+
+/** `met` / `MISSED` / `-` for a row. */
+export function verdict(row: Row): string {
+  const ratio = row.gateway / row.raw;
+  const { target } = row;
+  if (!target) return '-';
+  if ('ratioAtLeast' in target) return ratio >= target.ratioAtLeast ? `met (≥ ${target.ratioAtLeast}x)` : `MISSED (≥ ${target.ratioAtLeast}x)`;
+  if ('ratioAtMost' in target) return ratio <= target.ratioAtMost ? `met (≤ ${target.ratioAtMost}x)` : `MISSED (≤ ${target.ratioAtMost}x)`;
+  return row.gateway <= target.valueAtMost ? `met (≤ ${target.valueAtMost})` : `MISSED (≤ ${target.valueAtMost})`;
+}
+
+/** The printed table (Markdown, so it can be pasted into docs/performance.md as is). */
+export function renderTable(results: BenchResults): string {
+  const m = results.machine;
+  const lines = [
+    `relay-gateway benchmark ${results.quick ? '(QUICK: tiny counts, not representative) ' : ''}${results.date}`,
+    `machine: ${m.cpu} x${m.cpus}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; measured build: ${results.build}`,
+    '',
+    '| scenario | relay-gateway | baseline | ratio | target |',
+    '|---|---|---|---|---|',
+    ...results.rows.map((row) => `| ${row.name} | ${format(row.gateway, row.unit)} | ${format(row.raw, row.unit)}${row.baselineLabel ? ` (${row.baselineLabel})` : ''} | ${(row.gateway / row.raw).toFixed(2)}x | ${verdict(row)} |`),
+    '',
+    `herd reconnect dials per 100 ms after the drop, with jitter:    ${results.herd.jitter.buckets.join(' ')}`,
+    `herd reconnect dials per 100 ms after the drop, without jitter: ${results.herd.noJitter.buckets.join(' ')}`,
+    `herd arrivals at the connector per 100 ms, with jitter:         ${results.herd.jitter.arrivalBuckets.join(' ')}`,
+    `herd arrivals at the connector per 100 ms, without jitter:      ${results.herd.noJitter.arrivalBuckets.join(' ')}`,
+  ];
+  return lines.join('\n');
+}

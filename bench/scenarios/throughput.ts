@@ -1,0 +1,101 @@
+/**
+ * Inbound throughput (frames/s delivered to a no-op handler) and outbound throughput (pipelined
+ * requests/s with a window in flight) plus sequential round-trip latency, raw `ws` vs relay-gateway.
+ */
+import { library, type RelayGateway } from '../library.js';
+
+const { createRelayGateway } = library;
+import type { BenchServer } from '../protocol-server.js';
+import { connectRawClient, type RawClient } from '../raw-client.js';
+import { percentile, until } from '../measure.js';
+
+/** A client under test, raw or gateway, behind one small interface. */
+interface Subject {
+  onInbound(handler: () => void): void;
+  request(i: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function serverLinkFor(server: BenchServer, connect: () => Promise<void>) {
+  const before = new Set(server.ready);
+  await connect();
+  await server.waitForReady(before.size + 1);
+  const link = [...server.ready].find((socket) => !before.has(socket));
+  if (!link) throw new Error('bench: no server link for the new client');
+  return link;
+}
+
+/** Connect a raw client; returns it with its server-side link. */
+export async function rawSubject(server: BenchServer) {
+  let raw: RawClient | undefined;
+  const link = await serverLinkFor(server, async () => {
+    raw = await connectRawClient(server.url);
+  });
+  const client = raw!;
+  const subject: Subject = {
+    onInbound: (handler) => void (client.onInbound = handler),
+    request: (i) => client.request(`chat-${i % 50}`, `reply ${i}`),
+    close: () => client.close(),
+  };
+  return { subject, link };
+}
+
+/** Connect a relay gateway; returns it with its server-side link. */
+export async function gatewaySubject(server: BenchServer) {
+  let gateway: RelayGateway | undefined;
+  const link = await serverLinkFor(server, async () => {
+    gateway = createRelayGateway({ url: server.url, platform: 'telegram', botId: 'bench', reconnect: false, concurrency: 64 });
+    await gateway.start();
+  });
+  const gw = gateway!;
+  const subject: Subject = {
+    onInbound: (handler) => void gw.onMessage(() => handler()),
+    request: (i) => gw.send(`chat-${i % 50}`, `reply ${i}`),
+    close: () => gw.stop(),
+  };
+  return { subject, link };
+}
+
+type Connect = (server: BenchServer) => Promise<{ subject: Subject; link: Parameters<BenchServer['blast']>[0] }>;
+
+/** Frames per second delivered to the handler. */
+export async function inboundRate(server: BenchServer, connect: Connect, count: number): Promise<number> {
+  const { subject, link } = await connect(server);
+  let received = 0;
+  subject.onInbound(() => void received++);
+  const started = performance.now();
+  await server.blast(link, count);
+  await until(() => received >= count);
+  const seconds = (performance.now() - started) / 1000;
+  await subject.close();
+  return count / seconds;
+}
+
+/** Requests per second with `window` in flight. */
+export async function pipelinedRate(server: BenchServer, connect: Connect, count: number, window: number): Promise<number> {
+  const { subject } = await connect(server);
+  let issued = 0;
+  const started = performance.now();
+  const lane = async (): Promise<void> => {
+    while (issued < count) await subject.request(issued++);
+  };
+  await Promise.all(Array.from({ length: window }, lane));
+  const seconds = (performance.now() - started) / 1000;
+  await subject.close();
+  return count / seconds;
+}
+
+/** Sequential round trips: p50 and p99 in microseconds. */
+export async function sequentialLatency(server: BenchServer, connect: Connect, count: number): Promise<{ p50: number; p99: number }> {
+  const { subject } = await connect(server);
+  for (let i = 0; i < Math.min(200, count); i++) await subject.request(i); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await subject.request(i);
+    samples.push((performance.now() - t) * 1000);
+  }
+  await subject.close();
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
