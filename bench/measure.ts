@@ -7,18 +7,26 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[rank]!;
 }
 
+/** Every sample of an alternating measurement, and the best of each side. */
+export interface AlternatingSamples {
+  readonly baseline: readonly number[];
+  readonly subject: readonly number[];
+  readonly bestBaseline: number;
+  readonly bestSubject: number;
+}
+
 /**
- * Best of `rounds` for a baseline and a subject, measured alternately (baseline, subject, baseline,
- * ...), so a slow phase of a shared machine hits both sides rather than one.
+ * Measure a baseline and a subject `rounds` times each, alternately (baseline, subject, baseline,
+ * ...), so a slow phase of a shared machine hits both sides rather than one. Higher is better.
  */
-export async function bestOfAlternating(rounds: number, baseline: () => Promise<number>, subject: () => Promise<number>): Promise<[number, number]> {
-  let bestBaseline = -Infinity;
-  let bestSubject = -Infinity;
+export async function alternate(rounds: number, baseline: () => Promise<number>, subject: () => Promise<number>): Promise<AlternatingSamples> {
+  const baselineSamples: number[] = [];
+  const subjectSamples: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    bestBaseline = Math.max(bestBaseline, await baseline());
-    bestSubject = Math.max(bestSubject, await subject());
+    baselineSamples.push(await baseline());
+    subjectSamples.push(await subject());
   }
-  return [bestBaseline, bestSubject];
+  return { baseline: baselineSamples, subject: subjectSamples, bestBaseline: Math.max(...baselineSamples), bestSubject: Math.max(...subjectSamples) };
 }
 
 /** Resolve when `check()` is true, polling on the event loop (no timers). */

@@ -1,6 +1,7 @@
 /** The benchmark's result shape and its printed table. */
 import type { HerdResult } from './scenarios/herd.js';
 import type { MemoryPerClient } from './scenarios/memory.js';
+import type { AlternatingSamples } from './measure.js';
 
 /** What a row is judged against (reported, never asserted). */
 export type Target = { readonly ratioAtLeast: number } | { readonly ratioAtMost: number } | { readonly valueAtMost: number } | null;
@@ -24,6 +25,8 @@ export interface BenchResults {
   readonly build: string;
   readonly machine: { readonly node: string; readonly cpu: string; readonly cpus: number; readonly memoryGiB: number; readonly os: string };
   readonly rows: readonly Row[];
+  /** Every throughput sample (per second), baseline and relay-gateway, in the order measured. */
+  readonly samples: { readonly inbound: AlternatingSamples; readonly outbound: AlternatingSamples };
   readonly herd: { readonly jitter: HerdResult; readonly noJitter: HerdResult };
   readonly latency: { readonly raw: { p50: number; p99: number }; readonly gateway: { p50: number; p99: number } };
   readonly memory: { readonly raw: MemoryPerClient; readonly gateway: MemoryPerClient };
@@ -34,6 +37,10 @@ function format(value: number, unit: string): string {
   const digits = Math.abs(value) >= 1000 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   const text = value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   return unit === '/s' ? `${text}/s` : unit ? `${text} ${unit}` : text;
+}
+
+function samplesLine(samples: readonly number[]): string {
+  return samples.map((value) => format(value, '/s')).join('  ');
 }
 
 /** `met` / `MISSED` / `-` for a row. */
@@ -56,6 +63,11 @@ export function renderTable(results: BenchResults): string {
     '| scenario | relay-gateway | baseline | ratio | target |',
     '|---|---|---|---|---|',
     ...results.rows.map((row) => `| ${row.name} | ${format(row.gateway, row.unit)} | ${format(row.raw, row.unit)}${row.baselineLabel ? ` (${row.baselineLabel})` : ''} | ${(row.gateway / row.raw).toFixed(2)}x | ${verdict(row)} |`),
+    '',
+    `inbound samples, raw:           ${samplesLine(results.samples.inbound.baseline)}`,
+    `inbound samples, relay-gateway: ${samplesLine(results.samples.inbound.subject)}`,
+    `outbound samples, raw:           ${samplesLine(results.samples.outbound.baseline)}`,
+    `outbound samples, relay-gateway: ${samplesLine(results.samples.outbound.subject)}`,
     '',
     `herd reconnect dials per 100 ms after the drop, with jitter:    ${results.herd.jitter.buckets.join(' ')}`,
     `herd reconnect dials per 100 ms after the drop, without jitter: ${results.herd.noJitter.buckets.join(' ')}`,

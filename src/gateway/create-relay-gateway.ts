@@ -29,6 +29,7 @@ import type { PassthroughForward } from '../protocol/passthrough.js';
 import type { JsonObject } from '../protocol/wire-types.js';
 import { buildSessionKey } from '../session/session-key.js';
 import { createRelayConnection, type ConnectionMetrics, type Delivery } from '../transport/relay-connection.js';
+import type { DeliveryAbort } from '../transport/session-scheduler.js';
 import { validateGatewayOptions, type InspectObserver, type RelayGatewayOptions } from './gateway-options.js';
 import { ScopeMemory } from './scope-memory.js';
 
@@ -145,6 +146,30 @@ function requireText(name: string, value: unknown, allowEmpty = false): void {
 }
 
 /**
+ * The context handed to a message handler. `signal` is a prototype getter that reads through to the
+ * delivery's abort state, so a handler that never looks at it never pays for an `AbortSignal`, and
+ * building the context costs no closure (it is made once per inbound frame).
+ */
+class DeliveryContext implements MessageContext {
+  readonly #abort: DeliveryAbort;
+  declare readonly forward?: PassthroughForward;
+
+  constructor(
+    readonly sessionKey: string,
+    abort: DeliveryAbort,
+    readonly bufferId: string | undefined,
+    forward: PassthroughForward | undefined,
+  ) {
+    this.#abort = abort;
+    if (forward) (this as { forward?: PassthroughForward }).forward = forward;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+}
+
+/**
  * Create a relay gateway. Nothing is dialled until `start()`.
  * @throws {InvalidArgumentError} naming the first invalid option.
  */
@@ -172,23 +197,14 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
     const messageKey = event.message_id ? `${event.source.platform}:${event.source.chat_id}:${event.message_id}` : undefined;
     return {
       sessionKey,
-      ...(messageKey ? { messageKey } : {}),
+      messageKey,
       // Not async: a handler that returns synchronously costs no promise here (this runs per frame).
       run: (abort) => {
         if (!messageHandler) {
           inboundWithoutHandler++;
           throw new InvalidStateError('an inbound message arrived but no onMessage handler is registered');
         }
-        // A getter, so a handler that never looks at its signal never pays for one.
-        const context: MessageContext = {
-          sessionKey,
-          get signal() {
-            return abort.signal;
-          },
-          bufferId,
-          ...(forward ? { forward } : {}),
-        };
-        return messageHandler(event, context);
+        return messageHandler(event, new DeliveryContext(sessionKey, abort, bufferId, forward));
       },
     };
   };

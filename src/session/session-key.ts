@@ -126,13 +126,18 @@ export function buildSessionKey(source: SessionKeySource, options: SessionKeyOpt
     : groupSessionsPerUser && !(threadId !== undefined && !threadSessionsPerUser);
   const who = isolate || !isDm ? participantId(source, isWhatsApp) : undefined;
 
-  const parts = [sessionNamespace(options.profile), platform, slot];
+  // Built by concatenation rather than an array and join(): this runs once per inbound frame.
+  let key = `${sessionNamespace(options.profile)}:${platform}:${slot}`;
   const scope = present(source.scope_id);
-  if (platform === SLACK && scope !== undefined) parts.push(scope);
-  if (chatId !== undefined) parts.push(chatId);
-
-  const userPart = isolate && who !== undefined ? [who] : [];
-  const threadPart = threadId !== undefined ? [threadId] : [];
-  parts.push(...(isDm ? [...userPart, ...threadPart] : [...threadPart, ...userPart]));
-  return parts.join(':');
+  if (platform === SLACK && scope !== undefined) key += `:${scope}`;
+  if (chatId !== undefined) key += `:${chatId}`;
+  const user = isolate ? who : undefined;
+  if (isDm) {
+    if (user !== undefined) key += `:${user}`;
+    if (threadId !== undefined) key += `:${threadId}`;
+  } else {
+    if (threadId !== undefined) key += `:${threadId}`;
+    if (user !== undefined) key += `:${user}`;
+  }
+  return key;
 }

@@ -77,7 +77,10 @@ export interface RelayConnectionOptions {
   readonly maxPayload?: number;
   /** Largest partial line kept between messages. @default 1 MiB */
   readonly maxLineBytes?: number;
-  /** Recent deliveries remembered for de-duplication, per kind of key (buffer id, message id). @default 1024 */
+  /**
+   * Recent deliveries remembered for de-duplication, per kind of key (buffer id, message id); up to an
+   * eighth more between batch evictions. @default 1024
+   */
   readonly dedupeWindow?: number;
   /** Extra `ws` client options (TLS `ca`, ...). @default {} */
   readonly socketOptions?: ClientOptions;
@@ -272,25 +275,51 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     }
     const entry = bufferId || messageKey ? ledger.begin(bufferId, messageKey) : undefined;
     const sessionKey = delivery.sessionKey;
-    scheduler.enqueue(sessionKey, async (abort) => {
+    // Not async: with a handler that returns synchronously, a delivery costs no promise at all.
+    scheduler.enqueue(sessionKey, (abort) => {
       m.inboundDelivered++;
+      let running: Promise<void> | void;
       try {
-        await delivery.run(abort);
+        running = delivery.run(abort);
       } catch (error) {
-        // An interrupted turn counts as handled: re-running a turn the user stopped would be wrong.
-        if (!abort.aborted) {
-          m.handlerErrors++;
-          if (entry) ledger.forget(bufferId, messageKey, entry);
-          if (options.onHandlerError) options.onHandlerError(error, { sessionKey, bufferId });
-          else log(logger, 'error', 'relay: inbound handler failed; not acked, the connector will redeliver', { sessionKey, error: String(error) });
-          return;
-        }
+        handlerFailed(error, abort, sessionKey, bufferId, messageKey, entry);
+        return;
       }
-      if (!entry) return;
-      entry.status = 'done';
-      if (bufferId) ack(bufferId, entry);
-      if (entry.lateBufferIds) for (const late of entry.lateBufferIds.splice(0)) ack(late, entry);
+      if (!running) {
+        handlerSucceeded(bufferId, entry);
+        return;
+      }
+      return running.then(
+        () => handlerSucceeded(bufferId, entry),
+        (error: unknown) => handlerFailed(error, abort, sessionKey, bufferId, messageKey, entry),
+      );
     });
+  };
+
+  const handlerSucceeded = (bufferId: string | undefined, entry: LedgerEntry | undefined): void => {
+    if (!entry) return;
+    entry.status = 'done';
+    if (bufferId) ack(bufferId, entry);
+    if (entry.lateBufferIds) for (const late of entry.lateBufferIds.splice(0)) ack(late, entry);
+  };
+
+  const handlerFailed = (
+    error: unknown,
+    abort: DeliveryAbort,
+    sessionKey: string,
+    bufferId: string | undefined,
+    messageKey: string | undefined,
+    entry: LedgerEntry | undefined,
+  ): void => {
+    // An interrupted turn counts as handled: re-running a turn the user stopped would be wrong.
+    if (abort.aborted) {
+      handlerSucceeded(bufferId, entry);
+      return;
+    }
+    m.handlerErrors++;
+    if (entry) ledger.forget(bufferId, messageKey, entry);
+    if (options.onHandlerError) options.onHandlerError(error, { sessionKey, bufferId });
+    else log(logger, 'error', 'relay: inbound handler failed; not acked, the connector will redeliver', { sessionKey, error: String(error) });
   };
 
   const onDataFrame = (frame: DataFrame): void => {

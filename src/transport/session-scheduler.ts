@@ -41,8 +41,11 @@ class LazyAbort implements DeliveryAbort {
   }
 }
 
-/** Work for one delivery. Receives its abort state, which an interrupt for its session sets. */
-export type SessionJob = (abort: DeliveryAbort) => Promise<void>;
+/**
+ * Work for one delivery. Receives its abort state, which an interrupt for its session sets. The
+ * session's next job starts after the returned promise settles, or at once when it returns nothing.
+ */
+export type SessionJob = (abort: DeliveryAbort) => Promise<void> | void;
 
 /** Options of {@link SessionScheduler}. */
 export interface SessionSchedulerOptions {
@@ -146,15 +149,18 @@ export class SessionScheduler {
       // A microtask hop: the handler starts after the reader has finished the current message.
       // queueMicrotask and one then() instead of a promise chain: this runs once per inbound frame.
       queueMicrotask(() => {
-        const done = (): void => this.finish(session);
-        let settled: Promise<void>;
+        let settled: Promise<void> | void;
         try {
           settled = job(abort);
         } catch {
-          done();
-          return;
+          settled = undefined;
         }
-        settled.then(done, done);
+        if (settled) {
+          const done = (): void => this.finish(session);
+          settled.then(done, done);
+        } else {
+          this.finish(session);
+        }
       });
     }
     if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {

@@ -29,6 +29,12 @@ describe('runBench (quick)', () => {
       expect(herd.spreadMs[0]).toBeGreaterThanOrEqual(450);
     }
     expect(results.memory.gateway.clients).toBe(results.memory.raw.clients);
+    // Best-of figures come from the recorded samples, one per round and side.
+    for (const samples of [results.samples.inbound, results.samples.outbound]) {
+      expect(samples.baseline).toHaveLength(1);
+      expect(samples.subject).toHaveLength(1);
+      expect(samples.bestSubject).toBe(Math.max(...samples.subject));
+    }
     expect(lines.length).toBeGreaterThanOrEqual(6);
     const table = renderTable(results);
     for (const row of results.rows) expect(table).toContain(`| ${row.name} |`);

@@ -43,4 +43,15 @@ describe('DeliveryLedger', () => {
     expect(ledger.find('4', undefined)).toBeDefined();
     expect(ledger.find(undefined, 'm2')).toBeDefined();
   });
+
+  it('evicts in batches once it holds an eighth more than its capacity', () => {
+    const ledger = new DeliveryLedger(16);
+    for (let i = 0; i < 18; i++) ledger.begin(undefined, `m${i}`);
+    expect(ledger.size).toBe(18);
+    ledger.begin(undefined, 'm18');
+    expect(ledger.size).toBe(16);
+    for (const gone of ['m0', 'm1', 'm2']) expect(ledger.find(undefined, gone)).toBeUndefined();
+    expect(ledger.find(undefined, 'm3')).toBeDefined();
+    expect(ledger.find(undefined, 'm18')).toBeDefined();
+  });
 });
