@@ -32,6 +32,10 @@ import { SessionScheduler, type DeliveryAbort } from './session-scheduler.js';
 import { sharedConnectionMachine } from './shared-machine.js';
 import { createSocketActor, type SocketCounters, type WebSocketFactory } from './socket-actor.js';
 
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
 /** One unit of inbound work: which session it belongs to and what to run. */
 export interface Delivery {
   /** Session key: deliveries of one session run one at a time, in order. */
@@ -278,14 +282,16 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     // Not async: with a handler that returns synchronously, a delivery costs no promise at all.
     scheduler.enqueue(sessionKey, (abort) => {
       m.inboundDelivered++;
-      let running: Promise<void> | void;
+      let running: unknown;
       try {
         running = delivery.run(abort);
       } catch (error) {
         handlerFailed(error, abort, sessionKey, bufferId, messageKey, entry);
         return;
       }
-      if (!running) {
+      // A JavaScript handler may return anything (`(e) => seen.push(e)` returns a number): only a
+      // thenable is waited for; any other value means it finished.
+      if (!isThenable(running)) {
         handlerSucceeded(bufferId, entry);
         return;
       }

@@ -43,9 +43,9 @@ class LazyAbort implements DeliveryAbort {
 
 /**
  * Work for one delivery. Receives its abort state, which an interrupt for its session sets. The
- * session's next job starts after the returned promise settles, or at once when it returns nothing.
+ * session's next job starts after a returned promise (any thenable) settles, or at once otherwise.
  */
-export type SessionJob = (abort: DeliveryAbort) => Promise<void> | void;
+export type SessionJob = (abort: DeliveryAbort) => PromiseLike<void> | void;
 
 /** Options of {@link SessionScheduler}. */
 export interface SessionSchedulerOptions {
@@ -149,15 +149,15 @@ export class SessionScheduler {
       // A microtask hop: the handler starts after the reader has finished the current message.
       // queueMicrotask and one then() instead of a promise chain: this runs once per inbound frame.
       queueMicrotask(() => {
-        let settled: Promise<void> | void;
+        let settled: unknown;
         try {
           settled = job(abort);
         } catch {
           settled = undefined;
         }
-        if (settled) {
+        if (typeof (settled as { then?: unknown } | null | undefined)?.then === 'function') {
           const done = (): void => this.finish(session);
-          settled.then(done, done);
+          (settled as PromiseLike<void>).then(done, done);
         } else {
           this.finish(session);
         }

@@ -172,6 +172,21 @@ describe('createRelayGateway: passthrough', () => {
   });
   const slash = { id: 'i-1', type: 2, guild_id: 'g-1', channel_id: 'ch-1', member: { user: { id: 'u-1', username: 'ann' } }, data: { name: 'ping' } };
 
+  it('a handler that returns a plain value (not a promise) still completes: its buffered event is acked once', async () => {
+    const dev = await connector();
+    const gw = gateway(dev);
+    const seen: string[] = [];
+    // An expression-bodied arrow returns push()'s number: JavaScript callers write this all the time.
+    gw.onMessage((event) => seen.push(event.text) as unknown as void);
+    const bufferId = dev.pushInbound({ text: 'while away', source: { platform: 'telegram', chat_id: 'c-1' } });
+    expect(bufferId).toBeDefined();
+    await gw.start();
+    await dev.waitForFrame((r) => r.frame.type === 'inbound_ack' && (r.frame as { bufferId: string }).bufferId === bufferId);
+    expect(seen).toEqual(['while away']);
+    expect(gw.metrics().inboundAcked).toBe(1);
+    expect(dev.buffered()).toHaveLength(0);
+  });
+
   it('a Discord interaction reaches onMessage (and onPassthrough raw); a buffered one is acked once', async () => {
     const dev = await connector();
     const gw = gateway(dev);

@@ -115,6 +115,19 @@ describe('SessionScheduler', () => {
     await scheduler.whenIdle();
   });
 
+  it('a job that returns a non-promise value counts as finished and the session goes on', async () => {
+    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const log: string[] = [];
+    scheduler.enqueue('a', () => {
+      log.push('first');
+      return 42 as unknown as void;
+    });
+    scheduler.enqueue('a', () => void log.push('second'));
+    await scheduler.whenIdle();
+    expect(log).toEqual(['first', 'second']);
+    expect(scheduler.running).toBe(0);
+  });
+
   it('a job that throws does not stop the queue', async () => {
     const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
     const log: string[] = [];
