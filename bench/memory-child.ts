@@ -3,9 +3,9 @@
  * relay-gateway) to the server at argv[2] and prints heap and RSS before and after, as JSON.
  */
 import { library, type RelayGateway } from './library.js';
+import { connectRawClient, type RawClient } from './raw-client.js';
 
 const { createRelayGateway } = library;
-import { connectRawClient, type RawClient } from './raw-client.js';
 
 const [url, countText, mode] = process.argv.slice(2);
 const count = Number(countText);

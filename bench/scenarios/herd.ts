@@ -5,10 +5,10 @@
  * default jitter and with jitter disabled.
  */
 import { library, type RelayGateway } from '../library.js';
-
-const { createRelayGateway } = library;
 import type { BenchServer } from '../protocol-server.js';
 import { until } from '../measure.js';
+
+const { createRelayGateway } = library;
 
 /** Histogram of one herd run. */
 export interface HerdResult {

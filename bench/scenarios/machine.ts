@@ -4,12 +4,12 @@
  * inspection observer attached.
  */
 import { createActor, fromCallback } from 'xstate';
-import { createConnectionMachine } from '../../machines/connection.machine.js';
+import { connectionMachine } from '../../machines/connection.machine.js';
 import { descriptorFromPlatformEntry } from '../../src/protocol/descriptor.js';
 import type { ConnectionEvent } from '../../machines/connection.types.js';
 
 const DESCRIPTOR = descriptorFromPlatformEntry({ name: 'telegram', label: 'Telegram', max_message_length: 4096 });
-/** One lap: dial, handshake, serve, lose the link, redial (5 transitions). */
+/** One lap of 4 transitions: socket open, descriptor (serving), link lost (reconnecting), redial now. */
 const LAP: readonly ConnectionEvent[] = [
   { type: 'SOCKET_OPEN' },
   { type: 'DESCRIPTOR', descriptor: DESCRIPTOR },
@@ -19,7 +19,7 @@ const LAP: readonly ConnectionEvent[] = [
 
 /** Microseconds per transition over `transitions` transitions. */
 export function machineTransitionCost(transitions: number, inspect: boolean): number {
-  const machine = createConnectionMachine().provide({ actors: { socket: fromCallback(() => () => undefined) } });
+  const machine = connectionMachine.provide({ actors: { socket: fromCallback(() => () => undefined) } });
   let inspected = 0;
   const actor = createActor(machine, { input: undefined, ...(inspect ? { inspect: () => void inspected++ } : {}) });
   actor.start();

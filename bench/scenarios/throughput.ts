@@ -3,11 +3,11 @@
  * requests/s with a window in flight) plus sequential round-trip latency, raw `ws` vs relay-gateway.
  */
 import { library, type RelayGateway } from '../library.js';
-
-const { createRelayGateway } = library;
 import type { BenchServer } from '../protocol-server.js';
 import { connectRawClient, type RawClient } from '../raw-client.js';
 import { percentile, until } from '../measure.js';
+
+const { createRelayGateway } = library;
 
 /** A client under test, raw or gateway, behind one small interface. */
 interface Subject {
