@@ -29,6 +29,11 @@ export interface BenchResults {
   readonly samples: { readonly inbound: AlternatingSamples; readonly outbound: AlternatingSamples };
   readonly herd: { readonly jitter: HerdResult; readonly noJitter: HerdResult };
   readonly latency: { readonly raw: { p50: number; p99: number }; readonly gateway: { p50: number; p99: number } };
+  /** Sequential round trips with a backlog of inbound frames held unhandled. */
+  readonly backlog: {
+    readonly raw: { p50: number; p99: number; waiting: number };
+    readonly gateway: { p50: number; p99: number; waiting: number };
+  };
   readonly memory: { readonly raw: MemoryPerClient; readonly gateway: MemoryPerClient };
 }
 
@@ -68,6 +73,8 @@ export function renderTable(results: BenchResults): string {
     `inbound samples, relay-gateway: ${samplesLine(results.samples.inbound.subject)}`,
     `outbound samples, raw:           ${samplesLine(results.samples.outbound.baseline)}`,
     `outbound samples, relay-gateway: ${samplesLine(results.samples.outbound.subject)}`,
+    `replies under backlog p50: raw ${format(results.backlog.raw.p50, 'µs')}, relay-gateway ${format(results.backlog.gateway.p50, 'µs')} ` +
+      `(${results.backlog.gateway.waiting} inbound still waiting at the end)`,
     '',
     `herd reconnect dials per 100 ms after the drop, with jitter:    ${results.herd.jitter.buckets.join(' ')}`,
     `herd reconnect dials per 100 ms after the drop, without jitter: ${results.herd.noJitter.buckets.join(' ')}`,

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { startBenchServer } from './protocol-server.js';
-import { gatewaySubject, inboundRate, pipelinedRate, rawSubject, sequentialLatency } from './scenarios/throughput.js';
+import { gatewaySubject, inboundRate, pipelinedRate, rawSubject, repliesUnderBacklog, sequentialLatency } from './scenarios/throughput.js';
 import { memoryPerClient } from './scenarios/memory.js';
 import { reconnectHerd } from './scenarios/herd.js';
 import { machineTransitionCost } from './scenarios/machine.js';
@@ -42,8 +42,8 @@ function parseArgs(argv: readonly string[]): z.infer<typeof argsSchema> {
 /** Run every scenario; `quick` uses tiny counts (for the smoke test). */
 export async function runBench(quick: boolean, log: (line: string) => void = console.error): Promise<BenchResults> {
   const n = quick
-    ? { inbound: 2_000, pipelined: 2_000, window: 100, sequential: 200, memory: 50, herd: 50, transitions: 2_000, rounds: 1 }
-    : { inbound: 200_000, pipelined: 50_000, window: 1_000, sequential: 5_000, memory: 1_000, herd: 1_000, transitions: 100_000, rounds: 5 };
+    ? { inbound: 2_000, pipelined: 2_000, window: 100, sequential: 200, backlog: 500, memory: 50, herd: 50, transitions: 2_000, rounds: 1 }
+    : { inbound: 200_000, pipelined: 50_000, window: 1_000, sequential: 5_000, backlog: 10_000, memory: 1_000, herd: 1_000, transitions: 100_000, rounds: 5 };
   const server = await startBenchServer();
   const rows: Row[] = [];
   try {
@@ -68,6 +68,11 @@ export async function runBench(quick: boolean, log: (line: string) => void = con
     const seqGw = await sequentialLatency(server, gatewaySubject, n.sequential);
     rows.push({ name: 'sequential round trip p50', gateway: seqGw.p50, raw: seqRaw.p50, unit: 'µs', target: null });
     rows.push({ name: 'sequential round trip p99', gateway: seqGw.p99, raw: seqRaw.p99, unit: 'µs', target: { ratioAtMost: 2 } });
+
+    log(`replies under backlog: ${n.sequential} round trips with ${n.backlog} inbound waiting`);
+    const backlogRaw = await repliesUnderBacklog(server, rawSubject, n.backlog, n.sequential);
+    const backlogGw = await repliesUnderBacklog(server, gatewaySubject, n.backlog, n.sequential);
+    rows.push({ name: `replies under backlog p99 (${n.backlog} inbound waiting)`, gateway: backlogGw.p99, raw: backlogRaw.p99, unit: 'µs', target: { ratioAtMost: 2 } });
 
     log(`memory: ${n.memory} idle clients per process`);
     const memRaw = await memoryPerClient(server, n.memory, 'raw');
@@ -95,6 +100,7 @@ export async function runBench(quick: boolean, log: (line: string) => void = con
       samples: { inbound, outbound },
       herd: { jitter: herdJitter, noJitter: herdFlat },
       latency: { raw: seqRaw, gateway: seqGw },
+      backlog: { raw: backlogRaw, gateway: backlogGw },
       memory: { raw: memRaw, gateway: memGw },
     };
   } finally {

@@ -74,6 +74,9 @@ function initialContext(input: ConnectionMachineInput | undefined): ConnectionCo
     nextRetryAt: null,
     servingSince: null,
     stopping: false,
+    intake: 'open',
+    intakeAcks: 0,
+    replayRedials: 0,
     goIdleTimeoutMs: settings.goIdleTimeoutMs,
     quietMs: 0,
     idleAcks: 0,
@@ -122,6 +125,8 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
         lastError: null,
         nextRetryAt: null,
         quietMs: 0,
+        // A new link starts with open intake: the connector replays what it buffered, then streams live.
+        intake: 'open' as const,
       })),
       recordClose: assign({
         lastClose: ({ event }) => (event.type === 'SOCKET_CLOSED' ? { code: event.code, reason: event.reason } : null),
@@ -157,15 +162,17 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
           event.type === 'GO_IDLE' && event.timeoutMs !== undefined ? event.timeoutMs : context.settings.goIdleTimeoutMs,
       }),
       beginStop: assign({ stopping: true, goIdleTimeoutMs: ({ context }) => context.settings.stopGoIdleTimeoutMs }),
-      markStopping: assign({ stopping: true }),
       countIdleAck: assign({ idleAcks: ({ context }) => context.idleAcks + 1 }),
+      holdIntake: assign({ intake: 'held' }),
+      countIntakeAck: assign({ intakeAcks: ({ context }) => context.intakeAcks + 1 }),
+      beginReplayRedial: assign({ intake: 'open', replayRedials: ({ context }) => context.replayRedials + 1 }),
       countIgnoredEvent: assign({ ignoredEvents: ({ context }) => context.ignoredEvents + 1 }),
     },
     guards: {
       reconnectEnabled: ({ context }) => context.settings.reconnect,
       closeMeansDisable: ({ context, event }) => classifyClose(closeFacts(context, event)) === 'disable',
       closeMeansFreshTokenRedial: ({ context, event }) => classifyClose(closeFacts(context, event)) === 'redialFreshToken',
-      isStopping: ({ context }) => context.stopping,
+      intakeHeld: ({ context }) => context.intake === 'held',
     },
     delays: {
       dialTimeout: ({ context }) => context.settings.dialTimeoutMs,
@@ -173,6 +180,7 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
       pingDelay: ({ context }) => Math.max(0, context.settings.pingIntervalMs - context.quietMs),
       pongTimeout: ({ context }) => context.settings.pongTimeoutMs,
       goIdleTimeout: ({ context }) => context.goIdleTimeoutMs,
+      stopGoIdleTimeout: ({ context }) => context.settings.stopGoIdleTimeoutMs,
       backoff: ({ context }) => context.backoffMs,
       stableServing: ({ context }) => context.settings.backoff.stableMs,
     },
@@ -253,8 +261,25 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
         on: {
           ...ignoring('serving'),
           GO_IDLE: { target: 'goingIdle', actions: 'beginGoIdle', description: 'goIdle(): ask the connector to buffer' },
-          STOP: { target: 'goingIdle', actions: 'beginStop', description: 'stop(): go idle first (short timeout), then close' },
+          STOP: { target: 'goingIdle.stopping', actions: 'beginStop', description: 'stop(): go idle first (short timeout), then close' },
           RECONNECT_NOW: { target: 'dialing', description: 'drop this socket and dial again' },
+          INTAKE_HIGH: {
+            actions: ['holdIntake', 'sendGoingIdle'],
+            description: 'backlog at its high-water mark: ask the connector to buffer new inbound',
+          },
+          GOING_IDLE_ACK: [
+            { guard: 'intakeHeld', actions: 'countIntakeAck', description: 'the connector buffers; keep working off the backlog' },
+            { actions: 'countIgnoredEvent', description: 'unsolicited ack: ignored (counted)' },
+          ],
+          INTAKE_DRAINED: [
+            {
+              guard: 'intakeHeld',
+              target: 'dialing',
+              actions: 'beginReplayRedial',
+              description: 'backlog drained: re-dial so the connector replays what it buffered',
+            },
+            { actions: 'countIgnoredEvent', description: 'nothing was held: ignored (counted)' },
+          ],
           SOCKET_CLOSED: [
             { guard: 'closeMeansDisable', target: 'disabled', actions: ['recordClose', 'markRevoked'], description: 'second 4401: revoked' },
             {
@@ -292,22 +317,10 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
       goingIdle: {
         description: 'going_idle sent; still serving inbound until the connector acknowledges that it buffers.',
         entry: 'sendGoingIdle',
-        after: {
-          goIdleTimeout: [
-            { guard: 'isStopping', target: 'stopped', actions: 'recordGoIdleTimeout', description: 'no ack in time; close anyway' },
-            { target: 'serving', actions: 'recordGoIdleTimeout', description: 'no ack in time: keep serving' },
-          ],
-        },
+        initial: 'requested',
         on: {
           ...ignoring('goingIdle'),
-          GOING_IDLE_ACK: [
-            { guard: 'isStopping', target: 'stopped', actions: 'countIdleAck', description: 'connector buffers; close and stop' },
-            { target: 'idle', actions: 'countIdleAck', description: 'connector buffers; close and stay idle' },
-          ],
-          STOP: { actions: 'markStopping', description: 'stop(): finish going idle, then close' },
-          RECONNECT_NOW: { target: 'dialing', description: 'abandon going idle; dial again' },
           SOCKET_CLOSED: [
-            { guard: 'isStopping', target: 'stopped', actions: 'recordClose', description: 'closed while stopping' },
             { guard: 'closeMeansDisable', target: 'disabled', actions: ['recordClose', 'markRevoked'], description: 'second 4401: revoked' },
             {
               guard: and(['closeMeansFreshTokenRedial', 'reconnectEnabled']),
@@ -318,6 +331,31 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
             { guard: 'reconnectEnabled', target: 'reconnecting', actions: 'recordClose', description: 'unexpected close: back off' },
             { target: 'stopped', actions: 'recordClose', description: 'closed; reconnect is off' },
           ],
+        },
+        states: {
+          requested: {
+            description: 'goIdle(): waiting for the ack with the goIdle timeout; the gateway stays idle after it.',
+            on: {
+              ...ignoring('goingIdle.requested'),
+              GOING_IDLE_ACK: { target: '#connection.idle', actions: 'countIdleAck', description: 'connector buffers; close and stay idle' },
+              STOP: { target: 'stopping', actions: 'beginStop', description: 'stop(): the stop timeout replaces the goIdle one' },
+              RECONNECT_NOW: { target: '#connection.dialing', description: 'abandon going idle; dial again' },
+            },
+            after: {
+              goIdleTimeout: { target: '#connection.serving', actions: 'recordGoIdleTimeout', description: 'no ack in time: keep serving' },
+            },
+          },
+          stopping: {
+            description: 'stop(): waiting at most the stop timeout for the ack, then closing for good. Nothing undoes a stop.',
+            on: {
+              ...ignoring('goingIdle.stopping'),
+              GOING_IDLE_ACK: { target: '#connection.stopped', actions: 'countIdleAck', description: 'connector buffers; close and stop' },
+              SOCKET_CLOSED: { target: '#connection.stopped', actions: 'recordClose', description: 'closed while stopping' },
+            },
+            after: {
+              stopGoIdleTimeout: { target: '#connection.stopped', actions: 'recordGoIdleTimeout', description: 'no ack in time; close anyway' },
+            },
+          },
         },
       },
       reconnecting: {

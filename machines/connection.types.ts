@@ -59,6 +59,16 @@ export interface ConnectionContext {
   readonly servingSince: number | null;
   /** Whether a stop is in progress (going idle before closing). */
   readonly stopping: boolean;
+  /**
+   * Inbound flow control on the current link: `open`, or `held` once the backlog crossed its
+   * high-water mark and `going_idle` asked the connector to buffer new inbound (it replays it after
+   * the next handshake, so the gateway re-dials once the backlog has drained).
+   */
+  readonly intake: IntakeState;
+  /** `going_idle_ack`s received for flow control (not for `goIdle()`). */
+  readonly intakeAcks: number;
+  /** Re-dials made so the connector replays what it buffered during flow control. */
+  readonly replayRedials: number;
   /** Ack timeout of the going-idle in progress. */
   readonly goIdleTimeoutMs: number;
   /** Inbound silence measured at the last liveness check. */
@@ -70,6 +80,9 @@ export interface ConnectionContext {
   /** Why the gateway ended disabled, or null. */
   readonly disabledReason: string | null;
 }
+
+/** Inbound flow control of one link: see {@link ConnectionContext.intake}. */
+export type IntakeState = 'open' | 'held';
 
 /** Events sent by the application (through the gateway API). */
 export type UserEvent =
@@ -88,8 +101,15 @@ export type SocketEvent =
   | { readonly type: 'GOING_IDLE_ACK' }
   | { readonly type: 'LINK_ALIVE'; readonly quietMs: number };
 
+/** Events sent by the data plane about the inbound backlog (edge-triggered, once per crossing). */
+export type IntakeEvent =
+  /** The backlog crossed its high-water mark: ask the connector to buffer. */
+  | { readonly type: 'INTAKE_HIGH' }
+  /** After an `INTAKE_HIGH`, the backlog is gone (nothing queued, nothing running). */
+  | { readonly type: 'INTAKE_DRAINED' };
+
 /** Every event the connection machine knows. */
-export type ConnectionEvent = UserEvent | SocketEvent;
+export type ConnectionEvent = UserEvent | SocketEvent | IntakeEvent;
 
 /** Every event type, for exhaustive checks. */
 export const CONNECTION_EVENT_TYPES = [
@@ -104,6 +124,8 @@ export const CONNECTION_EVENT_TYPES = [
   'SOCKET_CLOSED',
   'GOING_IDLE_ACK',
   'LINK_ALIVE',
+  'INTAKE_HIGH',
+  'INTAKE_DRAINED',
 ] as const satisfies ReadonlyArray<ConnectionEvent['type']>;
 
 /** Commands the machine sends to the socket actor. */

@@ -1,6 +1,7 @@
 /**
  * Inbound throughput (frames/s delivered to a no-op handler) and outbound throughput (pipelined
- * requests/s with a window in flight) plus sequential round-trip latency, raw `ws` vs relay-gateway.
+ * requests/s with a window in flight) plus sequential round-trip latency, with and without a backlog
+ * of inbound work waiting, raw `ws` vs relay-gateway.
  */
 import { library, type RelayGateway } from '../library.js';
 import type { BenchServer } from '../protocol-server.js';
@@ -12,6 +13,10 @@ const { createRelayGateway } = library;
 /** A client under test, raw or gateway, behind one small interface. */
 interface Subject {
   onInbound(handler: () => void): void;
+  /** Accept inbound frames but never finish handling them (a backlog). */
+  holdInbound(): void;
+  /** Inbound frames received and not handled (the backlog held). */
+  waiting(): number;
   request(i: number): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -32,8 +37,12 @@ export async function rawSubject(server: BenchServer) {
     raw = await connectRawClient(server.url);
   });
   const client = raw!;
+  let held = 0;
   const subject: Subject = {
     onInbound: (handler) => void (client.onInbound = handler),
+    // The raw client has no handlers: holding a frame is counting it.
+    holdInbound: () => void (client.onInbound = () => void held++),
+    waiting: () => held,
     request: (i) => client.request(`chat-${i % 50}`, `reply ${i}`),
     close: () => client.close(),
   };
@@ -48,8 +57,18 @@ export async function gatewaySubject(server: BenchServer) {
     await gateway.start();
   });
   const gw = gateway!;
+  let removeHandler: (() => void) | undefined;
   const subject: Subject = {
-    onInbound: (handler) => void gw.onMessage(() => handler()),
+    onInbound: (handler) => void (removeHandler = gw.onMessage(() => handler())),
+    holdInbound: () => {
+      removeHandler?.();
+      const never = new Promise<void>(() => undefined);
+      removeHandler = gw.onMessage(() => never);
+    },
+    waiting: () => {
+      const metrics = gw.metrics();
+      return metrics.inboundQueued + metrics.handlersRunning;
+    },
     request: (i) => gw.send(`chat-${i % 50}`, `reply ${i}`),
     close: () => gw.stop(),
   };
@@ -88,6 +107,13 @@ export async function pipelinedRate(server: BenchServer, connect: Connect, count
 /** Sequential round trips: p50 and p99 in microseconds. */
 export async function sequentialLatency(server: BenchServer, connect: Connect, count: number): Promise<{ p50: number; p99: number }> {
   const { subject } = await connect(server);
+  const latency = await roundTrips(subject, count);
+  await subject.close();
+  return latency;
+}
+
+/** `count` sequential requests after a warm-up: p50 and p99 in microseconds. */
+async function roundTrips(subject: Subject, count: number): Promise<{ p50: number; p99: number }> {
   for (let i = 0; i < Math.min(200, count); i++) await subject.request(i); // warm-up
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -95,7 +121,26 @@ export async function sequentialLatency(server: BenchServer, connect: Connect, c
     await subject.request(i);
     samples.push((performance.now() - t) * 1000);
   }
-  await subject.close();
   samples.sort((a, b) => a - b);
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+/**
+ * Sequential round trips while `backlog` inbound frames wait unhandled: the replies must not queue
+ * behind them. p50 and p99 in microseconds.
+ */
+export async function repliesUnderBacklog(
+  server: BenchServer,
+  connect: Connect,
+  backlog: number,
+  count: number,
+): Promise<{ p50: number; p99: number; waiting: number }> {
+  const { subject, link } = await connect(server);
+  subject.holdInbound();
+  await server.blast(link, backlog);
+  await until(() => subject.waiting() >= backlog);
+  const latency = await roundTrips(subject, count);
+  const waiting = subject.waiting();
+  await subject.close();
+  return { ...latency, waiting };
 }

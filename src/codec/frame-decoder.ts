@@ -41,10 +41,11 @@ export interface MalformedLineInfo {
 /** Options of {@link createFrameDecoder}. */
 export interface FrameDecoderOptions {
   /**
-   * Receives every decoded frame, in wire order. May throw: see {@link FrameDecoder.push} for how
-   * the error surfaces.
+   * Receives every decoded frame, in wire order, with the length of its line in UTF-16 code units
+   * (what the line costs as a string; equal to its UTF-8 size for ASCII text). May throw: see
+   * {@link FrameDecoder.push} for how the error surfaces.
    */
-  readonly onFrame: (frame: DecodedFrame) => void;
+  readonly onFrame: (frame: DecodedFrame, size: number) => void;
   /**
    * Told about every skipped non-JSON or non-object line (already counted in `stats.malformed`).
    * @default undefined (skipped lines are only counted)
@@ -176,7 +177,7 @@ export function createFrameDecoder(options: FrameDecoderOptions): FrameDecoder {
     }
     stats.frames++;
     try {
-      onFrame(value as DecodedFrame);
+      onFrame(value as DecodedFrame, line.length);
     } catch (error) {
       noteCallbackError(error);
     }

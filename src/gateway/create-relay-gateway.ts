@@ -37,7 +37,7 @@ import { ScopeMemory } from './scope-memory.js';
 export interface MessageContext {
   /** `buildSessionKey(event.source)` with the gateway's session-key options. */
   readonly sessionKey: string;
-  /** Aborted when the connector interrupts this session's running turn (`/stop`). */
+  /** Aborted when the connector interrupts this session's running turn (`/stop`), or when the gateway stops. */
   readonly signal: AbortSignal;
   /** Set when the event was replayed from the connector's buffer; acked after the handler succeeds. */
   readonly bufferId: string | undefined;
@@ -47,7 +47,7 @@ export interface MessageContext {
 
 /** Context handed to the passthrough handler. */
 export interface PassthroughContext {
-  /** Aborted if the gateway interrupts or stops this delivery. */
+  /** Aborted when the connector interrupts this session's running turn, or when the gateway stops. */
   readonly signal: AbortSignal;
   readonly bufferId: string | undefined;
   /** The converted event, when the forward was a Discord interaction (it also reaches `onMessage`). */
@@ -230,6 +230,9 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
     },
     outboundTimeoutMs: timeouts.outboundMs,
     concurrency: options.concurrency,
+    maxQueuedInbound: options.maxQueuedInbound,
+    maxQueuedInboundBytes: options.maxQueuedInboundBytes,
+    dedupeWindow: options.dedupeWindow,
     maxPayload: options.maxPayload,
     maxLineBytes: options.maxLineBytes,
     socketOptions: options.socketOptions,

@@ -76,6 +76,19 @@ export interface RelayGatewayOptions {
   readonly timeouts?: TimeoutOptions;
   /** Inbound handlers running at once across sessions. @default 64 */
   readonly concurrency?: number;
+  /**
+   * Cap on inbound deliveries waiting for a handler. At half of it the gateway asks the connector to
+   * buffer (flow control); at the cap it holds nothing more (see docs/operations.md, "Backlog").
+   * @default 50000
+   */
+  readonly maxQueuedInbound?: number;
+  /** The same cap in bytes of frame text. @default 67108864 (64 MiB) */
+  readonly maxQueuedInboundBytes?: number;
+  /**
+   * Completed deliveries remembered to drop replayed duplicates, besides every outstanding one
+   * (queued or running), which is never forgotten. @default 50000
+   */
+  readonly dedupeWindow?: number;
   /** Session key options. @default {} */
   readonly sessionKeys?: SessionKeyConfig;
   /** Chats whose scope is remembered for re-attachment. @default 10000 */
@@ -133,6 +146,9 @@ const optionsSchema = z.strictObject({
     })
     .optional(),
   concurrency: z.number().int().positive().optional(),
+  maxQueuedInbound: z.number().int().positive().optional(),
+  maxQueuedInboundBytes: z.number().int().positive().optional(),
+  dedupeWindow: z.number().int().positive().optional(),
   sessionKeys: z
     .strictObject({ groupSessionsPerUser: z.boolean().optional(), threadSessionsPerUser: z.boolean().optional(), profile: z.string().optional() })
     .optional(),

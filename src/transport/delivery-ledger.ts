@@ -1,38 +1,47 @@
 /**
- * Remembers recent deliveries so overlapping replays run a handler once (spec §9): keyed by
- * `bufferId` and by `platform:chat_id:message_id`, bounded to the most recent entries of each kind.
+ * Remembers deliveries so overlapping replays run a handler once (spec §9): keyed by `bufferId` and
+ * by `platform:chat_id:message_id`. A delivery that is still outstanding (queued or running) is never
+ * forgotten, however long the backlog; completed ones stay in a bounded window of the most recent.
  * @module
  */
 
 /** A delivery in the ledger. */
 export interface LedgerEntry {
-  /** `running` until the handler settles; `done` after it completed without error. */
-  status: 'running' | 'done';
+  /** `pending` while queued or running; `done` after the handler completed (or was interrupted). */
+  status: 'pending' | 'done';
   /**
-   * Buffer ids of duplicates that arrived while running; acked with the original. Created on first
-   * use, like `ackedOn`: one entry is made per inbound frame and almost none ever need them.
+   * Buffer ids of duplicates that arrived while pending; acked with the original. Created on first
+   * use: one entry is made per inbound frame and almost none ever need it.
    */
   lateBufferIds: string[] | undefined;
-  /** Link generation on which each buffer id was last acked (a repeat on the same link is redundant). */
-  ackedOn: Map<string, number> | undefined;
+  /** The keys the entry is remembered under. */
+  readonly bufferId: string | undefined;
+  readonly messageKey: string | undefined;
 }
 
-/** Default number of keys of each kind remembered. */
-export const DEFAULT_LEDGER_SIZE = 1024;
+/**
+ * Default number of completed deliveries remembered. Sized so that a replay of every delivery that
+ * was outstanding at a drop (20,000 and more) is still recognised after all of them have completed.
+ */
+export const DEFAULT_DEDUPE_WINDOW = 50_000;
 
 /**
- * Two bounded maps (buffer ids, message keys) to entries, oldest evicted first. Two maps instead of
- * one with prefixed keys: this runs once per inbound frame, and a prefix is a string built per frame.
+ * Two maps (buffer ids, message keys) to entries, plus a first-in first-out list of completed
+ * entries that bounds them. Pending entries are not in that list, so nothing outstanding is ever
+ * evicted; only completed ones are, oldest first, once more than `window` have completed since.
+ * Two maps instead of one with prefixed keys: this runs once per inbound frame, and a prefix is a
+ * string built per frame.
  */
 export class DeliveryLedger {
   private readonly byBufferId = new Map<string, LedgerEntry>();
   private readonly byMessageKey = new Map<string, LedgerEntry>();
+  // Completed entries, oldest first, from `completedHead` on (compacted in batches).
+  private completed: LedgerEntry[] = [];
+  private completedHead = 0;
+  private pendingCount = 0;
 
-  private readonly slack: number;
-
-  constructor(private readonly capacity: number = DEFAULT_LEDGER_SIZE) {
-    this.slack = Math.floor(capacity / 8);
-  }
+  /** @param window - completed deliveries remembered (see {@link DEFAULT_DEDUPE_WINDOW}). */
+  constructor(private readonly window: number = DEFAULT_DEDUPE_WINDOW) {}
 
   /** The entry remembered under either key, if any. */
   find(bufferId: string | undefined, messageKey: string | undefined): LedgerEntry | undefined {
@@ -40,20 +49,36 @@ export class DeliveryLedger {
   }
 
   /**
-   * Remember a new running delivery under its keys (at least one should be set). The keys are new:
+   * Remember a new pending delivery under its keys (at least one should be set). The keys are new:
    * callers {@link DeliveryLedger.find} first.
    */
   begin(bufferId: string | undefined, messageKey: string | undefined): LedgerEntry {
-    const entry: LedgerEntry = { status: 'running', lateBufferIds: undefined, ackedOn: undefined };
-    if (bufferId) this.remember(this.byBufferId, bufferId, entry);
-    if (messageKey) this.remember(this.byMessageKey, messageKey, entry);
+    const entry: LedgerEntry = { status: 'pending', lateBufferIds: undefined, bufferId, messageKey };
+    if (bufferId) this.byBufferId.set(bufferId, entry);
+    if (messageKey) this.byMessageKey.set(messageKey, entry);
+    this.pendingCount++;
     return entry;
   }
 
-  /** Forget a delivery whose handler failed, so a redelivery runs it again. */
-  forget(bufferId: string | undefined, messageKey: string | undefined, entry: LedgerEntry): void {
-    if (bufferId && this.byBufferId.get(bufferId) === entry) this.byBufferId.delete(bufferId);
-    if (messageKey && this.byMessageKey.get(messageKey) === entry) this.byMessageKey.delete(messageKey);
+  /** The handler completed: the entry joins the window of completed deliveries. */
+  complete(entry: LedgerEntry): void {
+    if (entry.status !== 'pending') return;
+    entry.status = 'done';
+    this.pendingCount--;
+    this.completed.push(entry);
+    this.evict();
+  }
+
+  /** Forget a pending delivery whose handler failed (or never ran), so a redelivery runs it again. */
+  forget(entry: LedgerEntry): void {
+    if (entry.status !== 'pending') return;
+    this.pendingCount--;
+    this.drop(entry);
+  }
+
+  /** Deliveries queued or running. */
+  get pending(): number {
+    return this.pendingCount;
   }
 
   /** Keys remembered now (both kinds). */
@@ -61,15 +86,22 @@ export class DeliveryLedger {
     return this.byBufferId.size + this.byMessageKey.size;
   }
 
-  private remember(map: Map<string, LedgerEntry>, key: string, entry: LedgerEntry): void {
-    map.set(key, entry);
-    // Evict in batches of an eighth: one iterator per batch instead of one per inbound frame. The
-    // ledger so remembers between `capacity` and 1.125 x `capacity` of the latest keys of each kind.
-    if (map.size <= this.capacity + this.slack) return;
-    let excess = map.size - this.capacity;
-    for (const oldest of map.keys()) {
-      map.delete(oldest);
-      if (--excess === 0) break;
+  private drop(entry: LedgerEntry): void {
+    if (entry.bufferId && this.byBufferId.get(entry.bufferId) === entry) this.byBufferId.delete(entry.bufferId);
+    if (entry.messageKey && this.byMessageKey.get(entry.messageKey) === entry) this.byMessageKey.delete(entry.messageKey);
+  }
+
+  private evict(): void {
+    const kept = this.completed.length - this.completedHead;
+    // Evict in batches of an eighth of the window: fewer, larger splices than one per frame. The
+    // window so holds between `window` and 1.125 x `window` completed deliveries.
+    if (kept <= this.window + Math.floor(this.window / 8)) return;
+    const end = this.completed.length - this.window;
+    for (let i = this.completedHead; i < end; i++) this.drop(this.completed[i] as LedgerEntry);
+    this.completedHead = end;
+    if (this.completedHead > this.window) {
+      this.completed = this.completed.slice(this.completedHead);
+      this.completedHead = 0;
     }
   }
 }

@@ -16,14 +16,14 @@ import type { MalformedLineInfo } from '../codec/frame-decoder.js';
 /** Frames that carry application data; they bypass the machine. */
 export type DataFrame = InboundFrame | OutboundResultFrame | InterruptInboundFrame | PassthroughForwardFrame;
 
-/** Writes to the live socket. Valid until {@link LinkSink.detach} is called. */
+/**
+ * Writes to the live socket. Valid until {@link LinkSink.detach} is called. There is deliberately no
+ * way to pause reading: results, pongs, acks and closes share the socket with inbound work, so the
+ * reader always reads and the data plane bounds its backlog itself.
+ */
 export interface LinkWriter {
   /** Write one encoded line; resolves when flushed, rejects with the socket's error. */
   write(line: string): Promise<void>;
-  /** Stop reading from the socket (backpressure). */
-  pause(): void;
-  /** Read again. */
-  resume(): void;
 }
 
 /** Why the data plane lost its writer. */
@@ -35,8 +35,11 @@ export interface LinkSink {
   attach(writer: LinkWriter): void;
   /** The socket is gone. Pending requests must fail now, not at their timeout. */
   detach(): void;
-  /** A data frame arrived. Must not throw and must not await application code. */
-  frame(frame: DataFrame): void;
+  /**
+   * A data frame arrived on a handshaken link, with the length of its line (see the decoder's
+   * `onFrame`). Must not throw and must not await application code.
+   */
+  frame(frame: DataFrame, size: number): void;
   /** A line was skipped (not JSON / not an object), an unknown frame type arrived, or a known frame was invalid. */
   rejected(problem: RejectedInput): void;
 }
@@ -45,4 +48,6 @@ export interface LinkSink {
 export type RejectedInput =
   | { readonly kind: 'malformed-line'; readonly info: MalformedLineInfo }
   | { readonly kind: 'unknown-frame'; readonly type: string }
-  | { readonly kind: 'invalid-frame'; readonly type: string; readonly error: ProtocolValidationError };
+  | { readonly kind: 'invalid-frame'; readonly type: string; readonly error: ProtocolValidationError }
+  /** A data frame the connector sent before its descriptor: never handed to the application. */
+  | { readonly kind: 'before-handshake'; readonly type: string };

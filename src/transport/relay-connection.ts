@@ -24,7 +24,7 @@ import {
   type PassthroughForwardFrame,
 } from '../protocol/frames.js';
 import type { OutboundAction, SendResult } from '../protocol/outbound.js';
-import { DeliveryLedger, type LedgerEntry } from './delivery-ledger.js';
+import { DEFAULT_DEDUPE_WINDOW, DeliveryLedger, type LedgerEntry } from './delivery-ledger.js';
 import { toDialUrl } from './dial-url.js';
 import type { DataFrame, LinkSink, LinkWriter, RejectedInput } from './link.js';
 import { FAILURES, PendingRequests, sendFailed, type RequestOutcome } from './pending-requests.js';
@@ -75,15 +75,26 @@ export interface RelayConnectionOptions {
   readonly outboundTimeoutMs?: number;
   /** Handlers running at once across sessions. @default 64 */
   readonly concurrency?: number;
-  /** Waiting deliveries at which reading pauses. @default 4 x concurrency */
+  /**
+   * Most inbound deliveries held waiting for a handler (queued, not running). At half of it the
+   * gateway asks the connector to buffer (`going_idle`, flow control); at the cap, new buffered
+   * frames are left unacked for the connector to replay and live ones are refused and counted
+   * (`inboundShed`). The reader itself never pauses. @default {@link DEFAULT_MAX_QUEUED_INBOUND}
+   */
   readonly maxQueuedInbound?: number;
+  /**
+   * The same cap in bytes: the summed line length of the waiting deliveries' frames.
+   * @default {@link DEFAULT_MAX_QUEUED_INBOUND_BYTES}
+   */
+  readonly maxQueuedInboundBytes?: number;
   /** Largest WebSocket message accepted. @default 4 MiB */
   readonly maxPayload?: number;
   /** Largest partial line kept between messages. @default 1 MiB */
   readonly maxLineBytes?: number;
   /**
-   * Recent deliveries remembered for de-duplication, per kind of key (buffer id, message id); up to an
-   * eighth more between batch evictions. @default 1024
+   * Completed deliveries remembered for de-duplication, besides every outstanding (queued or running)
+   * one, which is never forgotten; up to an eighth more between batch evictions.
+   * @default {@link DEFAULT_DEDUPE_WINDOW}
    */
   readonly dedupeWindow?: number;
   /** Extra `ws` client options (TLS `ca`, ...). @default {} */
@@ -131,8 +142,20 @@ export interface ConnectionMetrics {
   requestTimeouts: number;
   lateResults: number;
   handlersRunning: number;
+  /** Deliveries waiting for a handler. */
   inboundQueued: number;
-  readerPaused: boolean;
+  /** Summed frame size of the waiting deliveries (see `maxQueuedInboundBytes`). */
+  inboundQueuedBytes: number;
+  /** Buffered frames left unacked at the backlog cap; the connector replays them after the next handshake. */
+  inboundDeferred: number;
+  /** Live frames (no `bufferId`) refused at the backlog cap: lost unless the connector redelivers them. */
+  inboundShed: number;
+  /** Data frames the connector sent before its descriptor (dropped; buffered ones are redelivered). */
+  framesBeforeHandshake: number;
+  /** Whether flow control has asked the connector to buffer on the current link. */
+  intakeHeld: boolean;
+  /** Re-dials made after flow control so the connector replays what it buffered. */
+  replayRedials: number;
 }
 
 /** A state change, as the application sees it. */
@@ -184,6 +207,12 @@ function pathOf(value: unknown): string {
   return child === undefined ? key : `${key}.${pathOf(child)}`;
 }
 
+/** Default of {@link RelayConnectionOptions.maxQueuedInbound}. */
+export const DEFAULT_MAX_QUEUED_INBOUND = 50_000;
+
+/** Default of {@link RelayConnectionOptions.maxQueuedInboundBytes}: 64 MiB. */
+export const DEFAULT_MAX_QUEUED_INBOUND_BYTES = 64 * 1024 * 1024;
+
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidArgumentError(name, `must be a positive integer, received ${String(value)}`);
@@ -199,6 +228,12 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes, DEFAULT_MAX_LINE_BYTES);
   const maxPayload = positiveInteger('maxPayload', options.maxPayload, 4 * 1024 * 1024);
   const concurrency = positiveInteger('concurrency', options.concurrency, 64);
+  const maxQueued = positiveInteger('maxQueuedInbound', options.maxQueuedInbound, DEFAULT_MAX_QUEUED_INBOUND);
+  const maxQueuedBytes = positiveInteger('maxQueuedInboundBytes', options.maxQueuedInboundBytes, DEFAULT_MAX_QUEUED_INBOUND_BYTES);
+  // Flow control starts at half the cap, so the frames in flight until the connector's ack fit below it.
+  const highQueued = Math.ceil(maxQueued / 2);
+  const highQueuedBytes = Math.ceil(maxQueuedBytes / 2);
+  const dedupeWindow = positiveInteger('dedupeWindow', options.dedupeWindow, DEFAULT_DEDUPE_WINDOW);
   const requestPrefix = randomUUID().slice(0, 8);
   let requestCounter = 0;
 
@@ -216,42 +251,75 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     interruptsReceived: 0,
     interruptsUnknown: 0,
     lateResults: 0,
+    inboundDeferred: 0,
+    inboundShed: 0,
+    framesBeforeHandshake: 0,
   };
 
   const pending = new PendingRequests();
-  const ledger = new DeliveryLedger(options.dedupeWindow);
+  const ledger = new DeliveryLedger(dedupeWindow);
   let writer: LinkWriter | null = null;
-  // Bumped on every handshake: acks are tracked per link.
+  // Bumped on every handshake, so work started for one link can tell that it is gone.
   let linkGeneration = 0;
+  // Whether this link's backlog crossed its high-water mark (checked per frame, so a plain flag), and
+  // whether a drain watcher is registered for this link.
+  let intakeRaised = false;
+  let drainWatched = false;
   let stopRequested = false;
 
-  const scheduler = new SessionScheduler({
-    concurrency,
-    maxQueued: options.maxQueuedInbound,
-    pause: () => writer?.pause(),
-    resume: () => writer?.resume(),
-  });
+  const scheduler = new SessionScheduler({ concurrency });
 
   const write = (frame: object): Promise<void> => {
     if (!writer) return Promise.reject(new Error('not connected'));
     return writer.write(encodeFrame(frame));
   };
 
-  const ack = (bufferId: string, entry?: LedgerEntry): void => {
+  // Every delivery of a completed buffered frame is acked, a repeat on the same link included (spec
+  // §9): a connector whose replay is ack-gated waits for exactly this ack.
+  const ack = (bufferId: string): void => {
     if (!writer) return; // Not acked: the connector redelivers after the next handshake and the ledger dedupes.
-    // The same id acked twice on one link is redundant; on a new link it is needed (the first may be lost).
-    if (entry) {
-      const ackedOn = (entry.ackedOn ??= new Map());
-      if (ackedOn.get(bufferId) === linkGeneration) return;
-      ackedOn.set(bufferId, linkGeneration);
-    }
     write(inboundAckFrame(bufferId)).then(
       () => m.inboundAcked++,
       (error: unknown) => log(logger, 'warn', 'relay: inbound_ack failed', { bufferId, error: String(error) }),
     );
   };
 
-  const deliver = (bufferId: string | undefined, route: () => Delivery | null): void => {
+  /**
+   * Flow control: the backlog reached its high-water mark (or its cap), so ask the connector, through
+   * the machine, to buffer new inbound. Once nothing is queued or running any more the machine
+   * re-dials and the connector replays what it held. Called on the crossing and at the cap only.
+   */
+  const raiseIntake = (): void => {
+    // Already held, or not serving (going idle: its own going_idle asks the connector to buffer).
+    const snapshot = actor.getSnapshot();
+    if (!writer || snapshot.context.intake === 'held' || !snapshot.matches('serving')) return;
+    log(logger, 'warn', 'relay: inbound backlog at its high-water mark; asking the connector to buffer', {
+      queued: scheduler.queued,
+      queuedBytes: scheduler.queuedBytes,
+    });
+    actor.send({ type: 'INTAKE_HIGH' });
+    if (drainWatched) return;
+    drainWatched = true;
+    const link = linkGeneration;
+    void scheduler.whenIdle().then(() => {
+      if (link === linkGeneration && writer) actor.send({ type: 'INTAKE_DRAINED' });
+    });
+  };
+
+  // At the cap nothing more is held. A buffered frame is left unacked: the connector keeps it and
+  // replays it after the next handshake. A live frame has no such promise and is lost: counted and
+  // logged, and flow control (started at half the cap) is there so a cooperating connector never
+  // gets this far.
+  const refuse = (bufferId: string | undefined, size: number): void => {
+    if (bufferId) m.inboundDeferred++;
+    else {
+      if (m.inboundShed === 0) log(logger, 'error', 'relay: inbound backlog full; refusing live frames', { queued: scheduler.queued, size });
+      m.inboundShed++;
+    }
+    raiseIntake();
+  };
+
+  const deliver = (bufferId: string | undefined, route: () => Delivery | null, size: number): void => {
     let delivery: Delivery | null;
     try {
       delivery = route();
@@ -269,44 +337,56 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     if (seen) {
       m.duplicatesDropped++;
       if (bufferId) {
-        if (seen.status === 'done') ack(bufferId, seen);
-        else {
+        if (seen.status === 'done') ack(bufferId);
+        else if (bufferId !== seen.bufferId) {
           const late = (seen.lateBufferIds ??= []);
           if (!late.includes(bufferId)) late.push(bufferId);
         }
       }
       return;
     }
+    if (scheduler.queued >= maxQueued || scheduler.queuedBytes + size > maxQueuedBytes) {
+      refuse(bufferId, size);
+      return;
+    }
     const entry = bufferId || messageKey ? ledger.begin(bufferId, messageKey) : undefined;
     const sessionKey = delivery.sessionKey;
     // Not async: with a handler that returns synchronously, a delivery costs no promise at all.
-    scheduler.enqueue(sessionKey, (abort) => {
-      m.inboundDelivered++;
-      let running: unknown;
-      try {
-        running = delivery.run(abort);
-      } catch (error) {
-        handlerFailed(error, abort, sessionKey, bufferId, messageKey, entry);
-        return;
-      }
-      // A JavaScript handler may return anything (`(e) => seen.push(e)` returns a number): only a
-      // thenable is waited for; any other value means it finished.
-      if (!isThenable(running)) {
-        handlerSucceeded(bufferId, entry);
-        return;
-      }
-      return running.then(
-        () => handlerSucceeded(bufferId, entry),
-        (error: unknown) => handlerFailed(error, abort, sessionKey, bufferId, messageKey, entry),
-      );
-    });
+    scheduler.enqueue(
+      sessionKey,
+      (abort) => {
+        m.inboundDelivered++;
+        let running: unknown;
+        try {
+          running = delivery.run(abort);
+        } catch (error) {
+          handlerFailed(error, abort, sessionKey, bufferId, entry);
+          return;
+        }
+        // A JavaScript handler may return anything (`(e) => seen.push(e)` returns a number): only a
+        // thenable is waited for; any other value means it finished.
+        if (!isThenable(running)) {
+          handlerSucceeded(bufferId, entry);
+          return;
+        }
+        return running.then(
+          () => handlerSucceeded(bufferId, entry),
+          (error: unknown) => handlerFailed(error, abort, sessionKey, bufferId, entry),
+        );
+      },
+      size,
+    );
+    if (!intakeRaised && (scheduler.queued >= highQueued || scheduler.queuedBytes >= highQueuedBytes)) {
+      intakeRaised = true;
+      raiseIntake();
+    }
   };
 
   const handlerSucceeded = (bufferId: string | undefined, entry: LedgerEntry | undefined): void => {
     if (!entry) return;
-    entry.status = 'done';
-    if (bufferId) ack(bufferId, entry);
-    if (entry.lateBufferIds) for (const late of entry.lateBufferIds.splice(0)) ack(late, entry);
+    ledger.complete(entry);
+    if (bufferId) ack(bufferId);
+    if (entry.lateBufferIds) for (const late of entry.lateBufferIds.splice(0)) ack(late);
   };
 
   const handlerFailed = (
@@ -314,30 +394,31 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     abort: DeliveryAbort,
     sessionKey: string,
     bufferId: string | undefined,
-    messageKey: string | undefined,
     entry: LedgerEntry | undefined,
   ): void => {
     // An interrupted turn counts as handled: re-running a turn the user stopped would be wrong.
-    if (abort.aborted) {
+    if (abort.cause === 'interrupt') {
       handlerSucceeded(bufferId, entry);
       return;
     }
+    if (entry) ledger.forget(entry);
+    // Aborted because the gateway stopped: not handled, not an application error (no ack was sent).
+    if (abort.cause === 'stop') return;
     m.handlerErrors++;
-    if (entry) ledger.forget(bufferId, messageKey, entry);
     if (options.onHandlerError) options.onHandlerError(error, { sessionKey, bufferId });
     else log(logger, 'error', 'relay: inbound handler failed; not acked, the connector will redeliver', { sessionKey, error: String(error) });
   };
 
-  const onDataFrame = (frame: DataFrame): void => {
+  const onDataFrame = (frame: DataFrame, size: number): void => {
     switch (frame.type) {
       case 'outbound_result':
         if (!pending.settle(frame.requestId, { ok: true, result: frame.result })) m.lateResults++;
         return;
       case 'inbound':
-        deliver(frame.bufferId, () => options.router.inbound(frame));
+        deliver(frame.bufferId, () => options.router.inbound(frame), size);
         return;
       case 'passthrough_forward':
-        deliver(frame.bufferId, () => options.router.passthrough(frame));
+        deliver(frame.bufferId, () => options.router.passthrough(frame), size);
         return;
       case 'interrupt_inbound': {
         m.interruptsReceived++;
@@ -360,7 +441,8 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     attach: (next) => {
       writer = next;
       linkGeneration++;
-      if (scheduler.isPaused) next.pause();
+      intakeRaised = false;
+      drainWatched = false;
     },
     detach: () => {
       writer = null;
@@ -371,6 +453,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     rejected: (problem: RejectedInput) => {
       if (problem.kind === 'malformed-line') m.malformedLines++;
       else if (problem.kind === 'unknown-frame') m.unknownFrames++;
+      else if (problem.kind === 'before-handshake') m.framesBeforeHandshake++;
       else m.invalidFrames++;
       log(logger, 'warn', `relay: skipped input (${problem.kind})`, problemFields(problem));
     },
@@ -406,6 +489,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
 
   let state: ConnectionStateName = 'idle';
   let stateSince = now();
+  let replayRedialsSeen = 0;
   const listeners = new Set<(change: StateChange) => void>();
 
   actor.subscribe({
@@ -417,9 +501,11 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       stateSince = now();
       const context = snapshot.context;
       if (next === 'reconnecting' || (next === 'dialing' && previous !== 'idle' && previous !== 'reconnecting')) {
-        const key = previous === 'dialing' ? 'dial-failed' : context.lastClose ? String(context.lastClose.code) : 'timeout';
+        const replay = context.replayRedials > replayRedialsSeen;
+        const key = replay ? 'replay' : previous === 'dialing' ? 'dial-failed' : context.lastClose ? String(context.lastClose.code) : 'timeout';
         m.reconnectsByCode[key] = (m.reconnectsByCode[key] ?? 0) + 1;
       }
+      replayRedialsSeen = context.replayRedials;
       // A failed dial or a lost link is worth a warning each time: nothing retries silently.
       const level = next === 'disabled' ? 'error' : next === 'reconnecting' ? 'warn' : 'info';
       log(logger, level, `relay: ${previous} -> ${next}`, {
@@ -430,6 +516,10 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       });
       if (next === 'stopped' || next === 'disabled') {
         pending.failAll(next === 'disabled' ? FAILURES.connectionLost : FAILURES.closed);
+        // Nothing runs for a gateway that has ended: running handlers see their signal abort, and
+        // waiting deliveries are dropped unacked (buffered ones stay with the connector).
+        const dropped = scheduler.close(new GatewayStoppedError(`the gateway is ${next}`));
+        if (dropped > 0) log(logger, 'warn', 'relay: inbound deliveries dropped at the end', { dropped, state: next });
       }
       const change: StateChange = { state: next, previous, path: pathOf(snapshot.value), context };
       for (const listener of [...listeners]) {
@@ -460,6 +550,8 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       const snapshot = actor.getSnapshot();
       check({ state, previous: state, path: pathOf(snapshot.value), context: snapshot.context });
     });
+
+  let idleOutcome: Promise<boolean> | null = null;
 
   const endError = (change: StateChange): Error =>
     change.state === 'disabled'
@@ -495,17 +587,33 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       await socket.whenClosed();
     },
 
-    async goIdle(timeoutMs) {
-      if (state !== 'serving') return false;
-      if (timeoutMs !== undefined) positiveInteger('timeoutMs', timeoutMs, 0);
+    goIdle(timeoutMs) {
+      if (timeoutMs !== undefined) {
+        try {
+          positiveInteger('timeoutMs', timeoutMs, 0);
+        } catch (error) {
+          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+      // A goIdle() already under way: every caller gets its outcome (its timeout stands).
+      if (idleOutcome) return idleOutcome;
+      if (state !== 'serving' || stopRequested) return Promise.resolve(false);
       const acksBefore = actor.getSnapshot().context.idleAcks;
       actor.send({ type: 'GO_IDLE', ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-      return whenState<boolean>((change) =>
+      const outcome = whenState<boolean>((change) =>
         change.state === 'goingIdle' ? null : { done: true, value: change.context.idleAcks > acksBefore },
       );
+      idleOutcome = outcome;
+      const clear = (): void => {
+        if (idleOutcome === outcome) idleOutcome = null;
+      };
+      outcome.then(clear, clear);
+      return outcome;
     },
 
     reconnectNow() {
+      // A stop can never be undone (the machine ignores it while stopping too).
+      if (stopRequested) return;
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'RECONNECT_NOW' });
     },
 
@@ -571,7 +679,12 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
         lateResults: m.lateResults,
         handlersRunning: scheduler.running,
         inboundQueued: scheduler.queued,
-        readerPaused: scheduler.isPaused,
+        inboundQueuedBytes: scheduler.queuedBytes,
+        inboundDeferred: m.inboundDeferred,
+        inboundShed: m.inboundShed,
+        framesBeforeHandshake: m.framesBeforeHandshake,
+        intakeHeld: context.intake === 'held',
+        replayRedials: context.replayRedials,
       };
     },
     actor,
@@ -587,5 +700,7 @@ function problemFields(problem: RejectedInput): Record<string, unknown> {
       return { type: problem.type };
     case 'invalid-frame':
       return { type: problem.type, path: problem.error.path, error: problem.error.message };
+    case 'before-handshake':
+      return { type: problem.type };
   }
 }

@@ -1,16 +1,20 @@
 /**
- * Runs inbound handlers off the reader (spec §8, issue: "the reader never awaits application
- * code"): one at a time and in arrival order per session, different sessions concurrently up to a
- * cap. When too many deliveries wait, it asks the reader to pause instead of buffering without bound.
+ * Runs inbound handlers off the reader (spec §8: the reader never awaits application code): one at
+ * a time and in arrival order per session, different sessions concurrently up to a cap. It never
+ * pauses the reader: control frames (results, pongs, acks, closes) share the socket with inbound
+ * work, so the backlog is counted here (frames and bytes) and bounded by the caller's intake policy.
  * @module
  */
 
-/** How a running delivery learns that an interrupt for its session arrived. */
+/** Why a running delivery's signal was aborted. */
+export type AbortCause = 'interrupt' | 'stop';
+
+/** How a running delivery learns that an interrupt for its session arrived, or that the gateway stopped. */
 export interface DeliveryAbort {
-  /** Aborted by an interrupt for the session. Built on first read. */
+  /** Aborted by an interrupt for the session or by the gateway stopping. Built on first read. */
   readonly signal: AbortSignal;
-  /** Whether an interrupt arrived (reading this never builds the signal). */
-  readonly aborted: boolean;
+  /** Why it was aborted, or undefined while it is not (reading this never builds the signal). */
+  readonly cause: AbortCause | undefined;
 }
 
 /**
@@ -20,10 +24,10 @@ export interface DeliveryAbort {
  */
 class LazyAbort implements DeliveryAbort {
   private controller: AbortController | undefined;
-  private abortedWith: { readonly reason: unknown } | undefined;
+  private abortedWith: { readonly cause: AbortCause; readonly reason: unknown } | undefined;
 
-  get aborted(): boolean {
-    return this.abortedWith !== undefined;
+  get cause(): AbortCause | undefined {
+    return this.abortedWith?.cause;
   }
 
   get signal(): AbortSignal {
@@ -34,9 +38,9 @@ class LazyAbort implements DeliveryAbort {
     return this.controller.signal;
   }
 
-  abort(reason: unknown): void {
+  abort(cause: AbortCause, reason: unknown): void {
     if (this.abortedWith) return;
-    this.abortedWith = { reason };
+    this.abortedWith = { cause, reason };
     this.controller?.abort(reason);
   }
 }
@@ -51,36 +55,35 @@ export type SessionJob = (abort: DeliveryAbort) => PromiseLike<void> | void;
 export interface SessionSchedulerOptions {
   /** Most handlers running at once, across sessions. @default 64 */
   readonly concurrency?: number;
-  /** Waiting deliveries at which the reader is paused; it resumes at half. @default 4 x concurrency */
-  readonly maxQueued?: number;
-  /** Stop reading from the socket. */
-  readonly pause: () => void;
-  /** Read again. */
-  readonly resume: () => void;
+}
+
+interface QueuedJob {
+  readonly job: SessionJob;
+  /** Size charged to the backlog while the job waits (the frame's text length). */
+  readonly size: number;
 }
 
 interface SessionQueue {
   readonly key: string;
-  readonly jobs: SessionJob[];
+  readonly jobs: QueuedJob[];
   running: LazyAbort | undefined;
   ready: boolean;
 }
 
-/** Per-session FIFO with a global concurrency cap and reader backpressure. */
+/** Per-session FIFO with a global concurrency cap; it counts the waiting backlog in jobs and bytes. */
 export class SessionScheduler {
   private readonly concurrency: number;
-  private readonly maxQueued: number;
   private readonly sessions = new Map<string, SessionQueue>();
   private readonly ready: SessionQueue[] = [];
   private readyHead = 0;
   private runningCount = 0;
   private queuedCount = 0;
-  private paused = false;
+  private queuedSize = 0;
+  private closed = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly options: SessionSchedulerOptions) {
+  constructor(options: SessionSchedulerOptions = {}) {
     this.concurrency = options.concurrency ?? 64;
-    this.maxQueued = options.maxQueued ?? this.concurrency * 4;
   }
 
   /** Handlers running now. */
@@ -93,34 +96,57 @@ export class SessionScheduler {
     return this.queuedCount;
   }
 
-  /** Whether the reader is paused by backpressure. */
-  get isPaused(): boolean {
-    return this.paused;
+  /** Sum of the sizes given to {@link SessionScheduler.enqueue} of the deliveries waiting now. */
+  get queuedBytes(): number {
+    return this.queuedSize;
   }
 
-  /** Queue `job` for session `key`. Never runs it synchronously. */
-  enqueue(key: string, job: SessionJob): void {
+  /**
+   * Queue `job` for session `key`, charging `size` to the backlog until it starts. Never runs it
+   * synchronously. After {@link SessionScheduler.close} the job is dropped and false returned.
+   */
+  enqueue(key: string, job: SessionJob, size = 0): boolean {
+    if (this.closed) return false;
     let session = this.sessions.get(key);
     if (!session) {
       session = { key, jobs: [], running: undefined, ready: false };
       this.sessions.set(key, session);
     }
-    session.jobs.push(job);
+    session.jobs.push({ job, size });
     this.queuedCount++;
+    this.queuedSize += size;
     this.markReady(session);
-    if (!this.paused && this.queuedCount >= this.maxQueued) {
-      this.paused = true;
-      this.options.pause();
-    }
     this.pump();
+    return true;
   }
 
-  /** Abort the running handler of session `key`. Returns false when none runs. */
+  /** Abort the running handler of session `key` (an interrupt). Returns false when none runs. */
   abort(key: string, reason: unknown): boolean {
     const running = this.sessions.get(key)?.running;
     if (!running) return false;
-    running.abort(reason);
+    running.abort('interrupt', reason);
     return true;
+  }
+
+  /**
+   * The gateway stopped: abort every running handler's signal with `reason`, drop every waiting job
+   * and refuse new ones. Returns how many waiting jobs were dropped.
+   */
+  close(reason: unknown): number {
+    this.closed = true;
+    let dropped = 0;
+    for (const session of this.sessions.values()) {
+      session.running?.abort('stop', reason);
+      dropped += session.jobs.length;
+      session.jobs.length = 0;
+      if (!session.running) this.sessions.delete(session.key);
+    }
+    this.ready.length = 0;
+    this.readyHead = 0;
+    this.queuedCount = 0;
+    this.queuedSize = 0;
+    this.notifyIdle();
+    return dropped;
   }
 
   /** Resolves when nothing runs or waits. */
@@ -140,9 +166,11 @@ export class SessionScheduler {
     while (this.runningCount < this.concurrency && this.readyHead < this.ready.length) {
       const session = this.ready[this.readyHead++] as SessionQueue;
       session.ready = false;
-      const job = session.jobs.shift();
-      if (!job) continue;
+      const next = session.jobs.shift();
+      if (!next) continue;
+      const job = next.job;
       this.queuedCount--;
+      this.queuedSize -= next.size;
       this.runningCount++;
       const abort = new LazyAbort();
       session.running = abort;
@@ -167,10 +195,6 @@ export class SessionScheduler {
       this.ready.splice(0, this.readyHead);
       this.readyHead = 0;
     }
-    if (this.paused && this.queuedCount <= this.maxQueued / 2) {
-      this.paused = false;
-      this.options.resume();
-    }
   }
 
   private finish(session: SessionQueue): void {
@@ -179,6 +203,10 @@ export class SessionScheduler {
     if (session.jobs.length > 0) this.markReady(session);
     else this.sessions.delete(session.key);
     this.pump();
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
     if (this.runningCount === 0 && this.queuedCount === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];

@@ -135,8 +135,6 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
           deps.counters.framesOut++;
           ws.send(line, (error) => (error ? reject(error) : resolve()));
         }),
-      pause: () => socket?.pause(),
-      resume: () => socket?.resume(),
     };
 
     const detach = (): void => {
@@ -149,7 +147,7 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
     const decoder = createFrameDecoder({
       maxLineBytes: deps.maxLineBytes,
       onMalformed: (info) => deps.sink.rejected({ kind: 'malformed-line', info }),
-      onFrame: (raw) => {
+      onFrame: (raw, size) => {
         deps.counters.framesIn++;
         const parsed = parseConnectorFrame(raw);
         if (parsed.kind === 'unknown') {
@@ -177,7 +175,10 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
             emit({ type: 'GOING_IDLE_ACK' });
             return;
           default:
-            deps.sink.frame(frame);
+            // Application data only flows after the handshake: a connector that sends it earlier
+            // breaks the contract, and a buffered frame dropped here is redelivered (it is never acked).
+            if (!handshaken) deps.sink.rejected({ kind: 'before-handshake', type: frame.type });
+            else deps.sink.frame(frame, size);
         }
       },
     });

@@ -14,7 +14,10 @@ describe('runBench (quick)', () => {
     const results = await runBench(true, (line) => lines.push(line));
     expect(results.quick).toBe(true);
     expect(results.build).toBe('src/ through tsx');
-    expect(results.rows.map((row) => row.name)).toHaveLength(9);
+    expect(results.rows.map((row) => row.name)).toHaveLength(10);
+    // The backlog was still there when the last reply came back: replies did not wait for it.
+    expect(results.backlog.gateway.waiting).toBe(500);
+    expect(results.backlog.raw.waiting).toBe(500);
     for (const row of results.rows) {
       expect(row.gateway, row.name).toBeGreaterThan(0);
       expect(row.raw, row.name).toBeGreaterThan(0);

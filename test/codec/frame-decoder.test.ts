@@ -46,6 +46,17 @@ const SAMPLE_FRAMES = [
 ];
 const SAMPLE_WIRE = SAMPLE_FRAMES.map((frame) => encodeFrame(frame)).join('');
 
+describe('createFrameDecoder: frame sizes', () => {
+  it('hands each frame the length of its own line, also when the line was split across payloads', () => {
+    const sizes: number[] = [];
+    const decoder = createFrameDecoder({ onFrame: (_frame, size) => sizes.push(size) });
+    const lines = SAMPLE_WIRE.split('\n').filter(Boolean);
+    decoder.push(SAMPLE_WIRE.slice(0, 10));
+    decoder.push(SAMPLE_WIRE.slice(10));
+    expect(sizes).toEqual(lines.map((line) => line.length));
+  });
+});
+
 describe('createFrameDecoder: options', () => {
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10'])('refuses maxLineBytes %s', (value) => {
     const error = catchError(() => createFrameDecoder({ onFrame: () => {}, maxLineBytes: value as number }));

@@ -207,7 +207,7 @@ describe('connection machine: going idle and stopping', () => {
     h.actor.send({ type: 'START' });
     serve(h);
     h.actor.send({ type: 'GO_IDLE' });
-    expect(h.state()).toBe('goingIdle');
+    expect(h.state()).toBe('goingIdle.requested');
     expect(h.sockets.commands).toContainEqual({ dial: 1, command: 'SEND_GOING_IDLE' });
     h.actor.send({ type: 'GOING_IDLE_ACK' });
     expect(h.state()).toBe('idle');
@@ -231,9 +231,9 @@ describe('connection machine: going idle and stopping', () => {
     h.actor.send({ type: 'START' });
     serve(h);
     h.actor.send({ type: 'STOP' });
-    expect(h.state()).toBe('goingIdle');
+    expect(h.state()).toBe('goingIdle.stopping');
     h.advance(1999);
-    expect(h.state()).toBe('goingIdle');
+    expect(h.state()).toBe('goingIdle.stopping');
     h.advance(1);
     expect(h.state()).toBe('stopped');
     expect(h.sockets.alive).toBe(0);
@@ -246,6 +246,90 @@ describe('connection machine: going idle and stopping', () => {
     h.actor.send({ type: 'STOP' });
     h.actor.send({ type: 'GOING_IDLE_ACK' });
     expect(h.state()).toBe('stopped');
+  });
+
+  it('STOP during a long goIdle() keeps the stop limit: the goIdle timeout is replaced, going_idle is not resent', () => {
+    h = startMachine({ stopGoIdleTimeoutMs: 2000 });
+    h.actor.send({ type: 'START' });
+    serve(h);
+    h.actor.send({ type: 'GO_IDLE', timeoutMs: 60_000 });
+    h.advance(5000);
+    h.actor.send({ type: 'STOP' });
+    expect(h.state()).toBe('goingIdle.stopping');
+    h.advance(1999);
+    expect(h.state()).toBe('goingIdle.stopping');
+    h.advance(1);
+    expect(h.state()).toBe('stopped');
+    expect(h.sockets.commands.filter((c) => c.command === 'SEND_GOING_IDLE')).toHaveLength(1);
+    expect(h.actor.getSnapshot().context.lastError).toBe('no going_idle_ack within 2000 ms');
+  });
+
+  it('a stop can never be undone: RECONNECT_NOW and a second STOP while stopping are ignored (counted)', () => {
+    h = startMachine();
+    h.actor.send({ type: 'START' });
+    serve(h);
+    h.actor.send({ type: 'STOP' });
+    h.actor.send({ type: 'RECONNECT_NOW' });
+    h.actor.send({ type: 'STOP' });
+    expect(h.state()).toBe('goingIdle.stopping');
+    expect(h.actor.getSnapshot().context.ignoredEvents).toBe(2);
+    expect(h.sockets.spawned).toHaveLength(1);
+    h.actor.send({ type: 'GOING_IDLE_ACK' });
+    expect(h.state()).toBe('stopped');
+  });
+
+  it('a close while stopping ends in stopped, whatever the code', () => {
+    h = startMachine();
+    h.actor.send({ type: 'START' });
+    serve(h);
+    h.actor.send({ type: 'STOP' });
+    h.actor.send({ type: 'SOCKET_CLOSED', code: 4401, reason: 'unauthorized' });
+    expect(h.state()).toBe('stopped');
+  });
+});
+
+describe('connection machine: inbound flow control', () => {
+  it('INTAKE_HIGH asks the connector to buffer; its ack is counted; INTAKE_DRAINED re-dials at once for the replay', () => {
+    h = startMachine();
+    h.actor.send({ type: 'START' });
+    serve(h);
+    h.actor.send({ type: 'INTAKE_HIGH' });
+    expect(h.state()).toBe('serving.live');
+    expect(h.actor.getSnapshot().context.intake).toBe('held');
+    expect(h.sockets.commands).toContainEqual({ dial: 1, command: 'SEND_GOING_IDLE' });
+    h.actor.send({ type: 'GOING_IDLE_ACK' });
+    expect(h.state()).toBe('serving.live');
+    expect(h.actor.getSnapshot().context).toMatchObject({ intakeAcks: 1, idleAcks: 0, ignoredEvents: 0 });
+    h.actor.send({ type: 'INTAKE_DRAINED' });
+    expect(h.state()).toBe('dialing');
+    expect(h.sockets.spawned).toHaveLength(2);
+    expect(h.sockets.alive).toBe(1);
+    expect(h.actor.getSnapshot().context).toMatchObject({ intake: 'open', replayRedials: 1, attempt: 0 });
+    serve(h);
+    expect(h.actor.getSnapshot().context.intake).toBe('open');
+  });
+
+  it('without a hold, INTAKE_DRAINED and an unsolicited ack change nothing (counted)', () => {
+    h = startMachine();
+    h.actor.send({ type: 'START' });
+    serve(h);
+    h.actor.send({ type: 'INTAKE_DRAINED' });
+    h.actor.send({ type: 'GOING_IDLE_ACK' });
+    expect(h.state()).toBe('serving.live');
+    expect(h.actor.getSnapshot().context.ignoredEvents).toBe(2);
+    expect(h.sockets.spawned).toHaveLength(1);
+  });
+
+  it('keepalive keeps running while the intake is held', () => {
+    h = startMachine({ pingIntervalMs: 1000, pongTimeoutMs: 500 });
+    h.actor.send({ type: 'START' });
+    serve(h);
+    h.actor.send({ type: 'INTAKE_HIGH' });
+    h.advance(1000);
+    expect(h.state()).toBe('serving.awaitingPong');
+    h.actor.send({ type: 'LINK_ALIVE', quietMs: 0 });
+    expect(h.state()).toBe('serving.live');
+    expect(h.actor.getSnapshot().context.intake).toBe('held');
   });
 });
 

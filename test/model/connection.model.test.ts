@@ -14,6 +14,7 @@ import {
   allTransitions,
   CoverageRecorder,
   eventLabel,
+  guardFlags,
   selectCoveringPaths,
   shortestPaths,
   simplePathsTo,
@@ -46,7 +47,22 @@ function arrangeDial(connector: DevConnector, next: ModelEvent | undefined): voi
   else connector.faults.stallUpgrades = 1;
 }
 
-async function perform(event: ModelEvent, connection: RelayConnection, connector: DevConnector): Promise<void> {
+/** Deliveries of the model runs wait on this gate, so a backlog can be built and drained on cue. */
+interface Backlog {
+  gate: Promise<void>;
+  release: () => void;
+}
+
+function newBacklog(): Backlog {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  return { gate, release };
+}
+
+/** Backlog options of the model runs: flow control starts at 2 waiting deliveries. */
+const BACKLOG = { concurrency: 1, maxQueuedInbound: 4 } as const;
+
+async function perform(event: ModelEvent, connection: RelayConnection, connector: DevConnector, backlog: Backlog): Promise<void> {
   switch (event.type) {
     case 'START':
       void connection.start().catch(() => undefined);
@@ -76,13 +92,25 @@ async function perform(event: ModelEvent, connection: RelayConnection, connector
       if ('code' in event && event.code === 1006) connector.dropLinks();
       else if ('code' in event) connector.closeLinks(event.code, event.reason);
       return;
-    case 'GOING_IDLE_ACK':
+    case 'GOING_IDLE_ACK': {
       await connector.waitForFrame((r) => r.frame.type === 'going_idle' && r.link === connector.links.at(-1)!.id);
+      const acks = (): number => connection.context.idleAcks + connection.context.intakeAcks;
+      const before = acks();
       expect(connector.ackGoingIdle()).toBe(1);
+      // A flow-control ack changes no state: wait until the machine has counted it.
+      await expect.poll(acks).toBe(before + 1);
       return;
+    }
     case 'LINK_ALIVE':
       // Any inbound traffic proves the link alive; a blank line is the smallest.
       connector.sendRaw('\n');
+      return;
+    case 'INTAKE_HIGH':
+      // One running and two waiting (half of maxQueuedInbound): the data plane raises flow control.
+      for (let i = 0; i < 3; i++) connector.pushInbound({ text: `backlog ${i}`, source: { platform: 'telegram', chat_id: 'model' } });
+      return;
+    case 'INTAKE_DRAINED':
+      backlog.release();
       return;
     default:
       // SOCKET_OPEN and DIAL_FAILED were arranged before the dial; delayed transitions just need time.
@@ -93,13 +121,7 @@ async function perform(event: ModelEvent, connection: RelayConnection, connector
 function waitForStep(connection: RelayConnection, step: ModelPath['steps'][number], timeoutMs: number): Promise<void> {
   const matches = (): boolean => {
     const snapshot = connection.actor.getSnapshot();
-    const { handshakeSeen, provisional, stopping } = snapshot.context;
-    return (
-      statePath(snapshot.value) === step.state &&
-      handshakeSeen === step.flags.handshakeSeen &&
-      provisional === step.flags.provisional &&
-      stopping === step.flags.stopping
-    );
+    return statePath(snapshot.value) === step.state && JSON.stringify(guardFlags(snapshot.context)) === JSON.stringify(step.flags);
   };
   return new Promise<void>((resolve, reject) => {
     if (matches()) {
@@ -112,7 +134,7 @@ function waitForStep(connection: RelayConnection, step: ModelPath['steps'][numbe
       reject(
         new Error(
           `expected ${step.state} ${JSON.stringify(step.flags)} after ${eventLabel(step.event)}, ` +
-            `real system is in ${statePath(snapshot.value)} ${JSON.stringify({ handshakeSeen: snapshot.context.handshakeSeen, provisional: snapshot.context.provisional, stopping: snapshot.context.stopping })}`,
+            `real system is in ${statePath(snapshot.value)} ${JSON.stringify(guardFlags(snapshot.context))}`,
         ),
       );
     }, timeoutMs);
@@ -130,22 +152,25 @@ async function replay(path: ModelPath, settings: Partial<ConnectionSettings>): P
   connector.faults.omitDescriptor = true;
   connector.faults.holdGoingIdle = true;
   connector.faults.halfOpen = true;
+  const backlog = newBacklog();
   const connection = createRelayConnection({
     url: connector.url,
     random: () => 1,
     settings: { ...TIMINGS, ...settings },
     inspect: coverage.inspect,
-    router: { inbound: () => null, passthrough: () => null },
+    ...BACKLOG,
+    router: { inbound: () => ({ sessionKey: 'model', run: () => backlog.gate }), passthrough: () => null },
   });
   try {
     for (let i = 0; i < path.steps.length; i++) {
       const step = path.steps[i]!;
       if (step.state === 'dialing') arrangeDial(connector, path.steps[i + 1]?.event);
-      await perform(step.event, connection, connector);
+      await perform(step.event, connection, connector, backlog);
       await waitForStep(connection, step, 3000);
     }
     executed.push(path.name);
   } finally {
+    backlog.release();
     await connection.stop();
     await connector.close();
   }

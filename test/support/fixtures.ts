@@ -15,6 +15,8 @@ import type { ConnectionStateName } from '../../machines/connection.types.js';
 import type { MessageEvent } from '../../src/protocol/inbound-event.js';
 import type { PassthroughForward } from '../../src/protocol/passthrough.js';
 import { buildSessionKey } from '../../src/session/session-key.js';
+import { createRelayGateway, type RelayGateway } from '../../src/gateway/create-relay-gateway.js';
+import type { RelayGatewayOptions } from '../../src/gateway/gateway-options.js';
 
 const disposers: Array<() => Promise<void>> = [];
 
@@ -129,4 +131,11 @@ export function useGateway(connector: DevConnector, options: TestGatewayOptions 
       );
     },
   };
+}
+
+/** A relay gateway (public API) that stops itself after the test; backoff is fast and unjittered. */
+export function useRelayGateway(options: RelayGatewayOptions): RelayGateway {
+  const gw = createRelayGateway({ random: () => 1, reconnect: { baseMs: 20, capMs: 100 }, ...options });
+  disposers.push(() => gw.stop());
+  return gw;
 }

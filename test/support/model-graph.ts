@@ -30,6 +30,8 @@ export const EVENT_VARIANTS: readonly ConnectionEvent[] = [
   { type: 'SOCKET_CLOSED', code: 4401, reason: 'expired' },
   { type: 'GOING_IDLE_ACK' },
   { type: 'LINK_ALIVE', quietMs: 0 },
+  { type: 'INTAKE_HIGH' },
+  { type: 'INTAKE_DRAINED' },
 ];
 
 function actionName(action: unknown): string | undefined {
@@ -47,20 +49,38 @@ export function graphMachine(settings: Partial<ConnectionSettings>) {
   return { machine: createConnectionMachine({ random: () => 1, now: () => 0 }).provide({ actors: { socket } }), input: { settings } };
 }
 
+/** The context fields guards depend on: part of a model state's identity. */
+export interface GuardFlags {
+  readonly handshakeSeen: boolean;
+  readonly provisional: boolean;
+  readonly stopping: boolean;
+  readonly intake: 'open' | 'held';
+}
+
 interface SnapshotLike {
   readonly value: unknown;
   readonly status: string;
-  readonly context: { readonly handshakeSeen: boolean; readonly provisional: boolean; readonly stopping: boolean };
+  readonly context: GuardFlags;
   readonly _nodes: readonly AnyStateNode[];
+  readonly machine: { getTransitionData(snapshot: unknown, event: unknown): readonly AnyTransitionDefinition[] };
 }
 
-/** Events that do something in the snapshot's active states (ignored ones and final states excluded). */
+/** The guard-relevant flags of a snapshot's context. */
+export function guardFlags(context: GuardFlags): GuardFlags {
+  const { handshakeSeen, provisional, stopping, intake } = context;
+  return { handshakeSeen, provisional, stopping, intake };
+}
+
+/**
+ * Events that do something in the snapshot (final states excluded): the transition the machine would
+ * take, guards evaluated, is not one that only counts the event as ignored.
+ */
 export function meaningfulEvents(snapshot: SnapshotLike): ModelEvent[] {
   if (snapshot.status !== 'active') return [];
   const events: ModelEvent[] = [];
   for (const event of EVENT_VARIANTS) {
-    const handled = snapshot._nodes.some((node) => (node.transitions.get(event.type) ?? []).some((t) => !isIgnoreTransition(t)));
-    if (handled) events.push(event);
+    const taken = snapshot.machine.getTransitionData(snapshot, event);
+    if (taken.length > 0 && !taken.every((t) => isIgnoreTransition(t))) events.push(event);
   }
   for (const node of snapshot._nodes) for (const t of node.after) events.push({ type: t.eventType as `xstate.after.${string}` });
   return events;
@@ -81,14 +101,14 @@ export function statePath(value: unknown): string {
 }
 
 function stateKey(snapshot: SnapshotLike): string {
-  const { handshakeSeen, provisional, stopping } = snapshot.context;
-  return `${statePath(snapshot.value)}${handshakeSeen ? ' hs' : ''}${provisional ? ' prov' : ''}${stopping ? ' stopping' : ''}`;
+  const { handshakeSeen, provisional, stopping, intake } = snapshot.context;
+  return `${statePath(snapshot.value)}${handshakeSeen ? ' hs' : ''}${provisional ? ' prov' : ''}${stopping ? ' stopping' : ''}${intake === 'held' ? ' held' : ''}`;
 }
 
 /** One generated path: the events to replay and the state (path + guard-relevant flags) after each. */
 export interface ModelPath {
   readonly name: string;
-  readonly steps: ReadonlyArray<{ readonly event: ModelEvent; readonly state: string; readonly flags: SnapshotLike['context'] }>;
+  readonly steps: ReadonlyArray<{ readonly event: ModelEvent; readonly state: string; readonly flags: GuardFlags }>;
 }
 
 /** Stable name of a machine transition: source state, event, and its index among that event's branches. */
@@ -179,8 +199,7 @@ function traversal(settings: Partial<ConnectionSettings>) {
 function toModelPath(path: { steps: ReadonlyArray<{ event: unknown; state: unknown }> }): ModelPath {
   const steps = path.steps.slice(1).map((step) => {
     const snapshot = step.state as SnapshotLike;
-    const { handshakeSeen, provisional, stopping } = snapshot.context;
-    return { event: step.event as ModelEvent, state: statePath(snapshot.value), flags: { handshakeSeen, provisional, stopping } };
+    return { event: step.event as ModelEvent, state: statePath(snapshot.value), flags: guardFlags(snapshot.context) };
   });
   return { name: steps.map((s) => `${eventLabel(s.event)} -> ${s.state}`).join(', ') || '(initial)', steps };
 }

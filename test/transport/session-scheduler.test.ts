@@ -9,7 +9,7 @@ function deferred() {
 
 describe('SessionScheduler', () => {
   it('never runs a job synchronously inside enqueue', async () => {
-    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const scheduler = new SessionScheduler();
     let ran = false;
     scheduler.enqueue('s', () => {
       ran = true;
@@ -21,7 +21,7 @@ describe('SessionScheduler', () => {
   });
 
   it('runs one job per session at a time, in order; other sessions concurrently', async () => {
-    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const scheduler = new SessionScheduler();
     const log: string[] = [];
     const gates = [deferred(), deferred()];
     scheduler.enqueue('a', async () => {
@@ -47,23 +47,46 @@ describe('SessionScheduler', () => {
     expect(log).toEqual(['a1 start', 'b1 start', 'a1 end', 'a2']);
   });
 
-  it('caps concurrency and pauses the reader at maxQueued, resuming at half', async () => {
-    const events: string[] = [];
-    const scheduler = new SessionScheduler({ concurrency: 2, maxQueued: 4, pause: () => events.push('pause'), resume: () => events.push('resume') });
+  it('caps concurrency and counts the waiting backlog in jobs and bytes, never asking anyone to pause', async () => {
+    const scheduler = new SessionScheduler({ concurrency: 2 });
     const gate = deferred();
-    for (let i = 0; i < 6; i++) scheduler.enqueue(`s${i}`, () => gate.promise);
+    for (let i = 0; i < 6; i++) scheduler.enqueue(`s${i}`, () => gate.promise, 100 + i);
     expect(scheduler.running).toBe(2);
     expect(scheduler.queued).toBe(4);
-    expect(scheduler.isPaused).toBe(true);
-    expect(events).toEqual(['pause']);
+    // The first two started at once and left the backlog; the four waiting ones are charged.
+    expect(scheduler.queuedBytes).toBe(102 + 103 + 104 + 105);
     gate.resolve();
     await scheduler.whenIdle();
-    expect(events).toEqual(['pause', 'resume']);
-    expect(scheduler.isPaused).toBe(false);
+    expect(scheduler.queued).toBe(0);
+    expect(scheduler.queuedBytes).toBe(0);
+  });
+
+  it('close() aborts running jobs with cause "stop", drops waiting ones and refuses new ones', async () => {
+    const scheduler = new SessionScheduler({ concurrency: 1 });
+    const gate = deferred();
+    let seen: DeliveryAbort | undefined;
+    let laterRan = false;
+    scheduler.enqueue('a', async (abort) => {
+      seen = abort;
+      await gate.promise;
+    });
+    scheduler.enqueue('b', () => void (laterRan = true), 10);
+    await Promise.resolve();
+    const reason = new Error('stopped');
+    expect(scheduler.close(reason)).toBe(1);
+    expect(seen?.cause).toBe('stop');
+    expect(seen?.signal.reason).toBe(reason);
+    expect(scheduler.queued).toBe(0);
+    expect(scheduler.queuedBytes).toBe(0);
+    expect(scheduler.enqueue('c', () => void (laterRan = true))).toBe(false);
+    gate.resolve();
+    await scheduler.whenIdle();
+    expect(laterRan).toBe(false);
+    expect(scheduler.running).toBe(0);
   });
 
   it('abort() aborts only the running job of that session', async () => {
-    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const scheduler = new SessionScheduler();
     const signals: Record<string, AbortSignal> = {};
     const gate = deferred();
     scheduler.enqueue('a', async ({ signal }) => {
@@ -85,7 +108,7 @@ describe('SessionScheduler', () => {
   });
 
   it('builds the signal lazily yet with the same meaning: aborted with the first reason, listeners fire once', async () => {
-    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const scheduler = new SessionScheduler();
     const gate = deferred();
     const seen: { early?: DeliveryAbort; late?: DeliveryAbort } = {};
     let fired = 0;
@@ -107,8 +130,8 @@ describe('SessionScheduler', () => {
     }
     expect(fired).toBe(1);
     expect(seen.early?.signal.reason).toBe(first);
-    // Never read before the interrupt: `aborted` answers without a signal, and one read later is already aborted.
-    expect(seen.late?.aborted).toBe(true);
+    // Never read before the interrupt: `cause` answers without a signal, and one read later is already aborted.
+    expect(seen.late?.cause).toBe('interrupt');
     expect(seen.late?.signal.aborted).toBe(true);
     expect(seen.late?.signal.reason).toBe(first);
     gate.resolve();
@@ -116,7 +139,7 @@ describe('SessionScheduler', () => {
   });
 
   it('a job that returns a non-promise value counts as finished and the session goes on', async () => {
-    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const scheduler = new SessionScheduler();
     const log: string[] = [];
     scheduler.enqueue('a', () => {
       log.push('first');
@@ -129,7 +152,7 @@ describe('SessionScheduler', () => {
   });
 
   it('a job that throws does not stop the queue', async () => {
-    const scheduler = new SessionScheduler({ pause: () => undefined, resume: () => undefined });
+    const scheduler = new SessionScheduler();
     const log: string[] = [];
     scheduler.enqueue('a', () => Promise.reject(new Error('boom')));
     scheduler.enqueue('a', () => {

@@ -33,7 +33,7 @@ describe('layoutMachineGraph (elkjs)', async () => {
     expect(labels).toContain('after backoff');
     expect(labels).toContain('SOCKET_CLOSED [closeMeansDisable]');
     expect(labels.some((l) => l.startsWith('after pongTimeout'))).toBe(true);
-    expect(graph.initials.map((i) => i.target).sort()).toEqual(['idle', 'serving.live']);
+    expect(graph.initials.map((i) => i.target).sort()).toEqual(['goingIdle.requested', 'idle', 'serving.live']);
   });
 
   it('fits in its own bounds', () => {
