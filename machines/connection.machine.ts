@@ -1,15 +1,21 @@
 /**
  * The connection lifecycle of a relay gateway as an XState v5 statechart (spec §9, §11, §12).
  *
+ * The chart is hierarchical: a parent states once what its children share (`running` owns stop and
+ * reconnect-now, `link` owns the socket's lifetime, `open` owns the close), and one choice state
+ * (`linkDown`) decides, once, what a close, a failure or a timeout means.
+ * The public state names are tags (see public-state.ts), so the nesting can change without changing
+ * them.
+ *
  * The definition is pure: the socket is a child actor supplied with `provide({ actors: { socket } })`,
  * randomness and time are injected into {@link createConnectionMachine}, and the only timers are
  * `after` transitions. Frames that carry application data never reach this machine; it sees
  * lifecycle events only, so serving traffic costs no transitions.
  * @module
  */
-import { and, assign, fromCallback, sendTo, setup, spawnChild, stopChild } from 'xstate';
+import { assign, fromCallback, sendTo, setup, spawnChild, stopChild } from 'xstate';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
-import { classifyClose } from './close-classification.js';
+import { classifyClose, type CloseAction } from './close-classification.js';
 import { ignoring } from './ignored-events.js';
 import type {
   ConnectionContext,
@@ -85,11 +91,13 @@ function initialContext(input: ConnectionMachineInput | undefined): ConnectionCo
   };
 }
 
-type CloseEvent = Extract<ConnectionEvent, { type: 'SOCKET_CLOSED' }>;
-
-function closeFacts(context: ConnectionContext, event: ConnectionEvent) {
-  const close = event as CloseEvent;
-  return { code: close.code, reason: close.reason, handshakeSeen: context.handshakeSeen, provisional: context.provisional };
+/**
+ * What a close means, or null when the event is not a close. The choice state `linkDown` is reached
+ * by closes and by failures alike; its guards see the event that led there.
+ */
+function closeAction(context: ConnectionContext, event: ConnectionEvent): CloseAction | null {
+  if (event.type !== 'SOCKET_CLOSED') return null;
+  return classifyClose({ code: event.code, reason: event.reason, handshakeSeen: context.handshakeSeen, provisional: context.provisional });
 }
 
 /**
@@ -170,8 +178,9 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
     },
     guards: {
       reconnectEnabled: ({ context }) => context.settings.reconnect,
-      closeMeansDisable: ({ context, event }) => classifyClose(closeFacts(context, event)) === 'disable',
-      closeMeansFreshTokenRedial: ({ context, event }) => classifyClose(closeFacts(context, event)) === 'redialFreshToken',
+      closeMeansDisable: ({ context, event }) => closeAction(context, event) === 'disable',
+      // A 4401 after a handshake re-dials at once with a fresh token, unless reconnect is off.
+      freshTokenRedial: ({ context, event }) => closeAction(context, event) === 'redialFreshToken' && context.settings.reconnect,
       intakeHeld: ({ context }) => context.intake === 'held',
     },
     delays: {
@@ -187,197 +196,164 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
   }).createMachine({
     id: 'connection',
     description: 'Lifecycle of one relay gateway: dial out, handshake, serve, go idle, reconnect, stop or be disabled.',
-    initial: 'idle',
+    initial: 'running',
     context: ({ input }) => initialContext(input),
-    // The socket-closing transitions below are shared by every state that holds a socket.
     states: {
-      idle: {
-        description:
-          'Not connected and not dialling: before start(), or after going idle (the connector buffers inbound until the next dial).',
-        entry: 'closeSocket',
+      running: {
+        description: 'Alive: between dials, dialling or connected. A stop or a revocation ends it for good.',
+        initial: 'idle',
         on: {
-          ...ignoring('idle'),
-          START: { target: 'dialing', description: 'start(): dial the connector' },
-          RECONNECT_NOW: { target: 'dialing', description: 'wake up and dial now' },
-          STOP: { target: 'stopped', description: 'stop(): nothing to close' },
-        },
-      },
-      dialing: {
-        description: 'Opening the WebSocket (TCP, TLS, upgrade) with a freshly minted token.',
-        entry: ['closeSocket', 'countDial', 'openSocket'],
-        after: {
-          dialTimeout: [
-            { guard: 'reconnectEnabled', target: 'reconnecting', actions: 'recordDialTimeout', description: 'dial took too long' },
-            { target: 'stopped', actions: 'recordDialTimeout', description: 'dial took too long; reconnect is off' },
-          ],
-        },
-        on: {
-          ...ignoring('dialing'),
-          SOCKET_OPEN: { target: 'handshaking', description: 'upgrade accepted; hello sent' },
-          DIAL_FAILED: [
-            { guard: 'reconnectEnabled', target: 'reconnecting', actions: 'recordFailure', description: 'dial failed: back off' },
-            { target: 'stopped', actions: 'recordFailure', description: 'dial failed; reconnect is off' },
-          ],
-          RECONNECT_NOW: { target: 'dialing', reenter: true, description: 'abandon this dial and start a new one' },
-          STOP: { target: 'stopped', description: 'stop(): abandon the dial' },
-        },
-      },
-      handshaking: {
-        description: 'Socket open and hello sent; waiting for the capability descriptor.',
-        after: {
-          handshakeTimeout: [
-            { guard: 'reconnectEnabled', target: 'reconnecting', actions: 'recordHandshakeTimeout', description: 'no descriptor in time' },
-            { target: 'stopped', actions: 'recordHandshakeTimeout', description: 'no descriptor; reconnect is off' },
-          ],
-        },
-        on: {
-          ...ignoring('handshaking'),
-          DESCRIPTOR: { target: 'serving', actions: 'adoptDescriptor', description: 'descriptor adopted' },
-          HANDSHAKE_INVALID: [
-            { guard: 'reconnectEnabled', target: 'reconnecting', actions: 'recordFailure', description: 'descriptor invalid: back off' },
-            { target: 'stopped', actions: 'recordFailure', description: 'descriptor invalid; reconnect is off' },
-          ],
-          SOCKET_CLOSED: [
-            { guard: 'closeMeansDisable', target: 'disabled', actions: ['recordClose', 'markRevoked'], description: 'second 4401: revoked' },
-            {
-              guard: and(['closeMeansFreshTokenRedial', 'reconnectEnabled']),
-              target: 'dialing',
-              actions: ['recordClose', 'markProvisional'],
-              description: '4401 after a handshake: re-dial once at once with a fresh token',
-            },
-            { guard: 'reconnectEnabled', target: 'reconnecting', actions: 'recordClose', description: 'closed: back off' },
-            { target: 'stopped', actions: 'recordClose', description: 'closed; reconnect is off' },
-          ],
-          RECONNECT_NOW: { target: 'dialing', description: 'drop this socket and dial again' },
-          STOP: { target: 'stopped', description: 'stop(): close without going idle (not serving yet)' },
-        },
-      },
-      serving: {
-        description: 'Handshake done: inbound events flow to the application and outbound requests to the connector.',
-        initial: 'live',
-        after: {
-          stableServing: { actions: 'resetBackoffAfterStableServing', description: 'served long enough: the backoff ladder starts over' },
-        },
-        on: {
-          ...ignoring('serving'),
-          GO_IDLE: { target: 'goingIdle', actions: 'beginGoIdle', description: 'goIdle(): ask the connector to buffer' },
-          STOP: { target: 'goingIdle.stopping', actions: 'beginStop', description: 'stop(): go idle first (short timeout), then close' },
-          RECONNECT_NOW: { target: 'dialing', description: 'drop this socket and dial again' },
-          INTAKE_HIGH: {
-            actions: ['holdIntake', 'sendGoingIdle'],
-            description: 'backlog at its high-water mark: ask the connector to buffer new inbound',
-          },
-          GOING_IDLE_ACK: [
-            { guard: 'intakeHeld', actions: 'countIntakeAck', description: 'the connector buffers; keep working off the backlog' },
-            { actions: 'countIgnoredEvent', description: 'unsolicited ack: ignored (counted)' },
-          ],
-          INTAKE_DRAINED: [
-            {
-              guard: 'intakeHeld',
-              target: 'dialing',
-              actions: 'beginReplayRedial',
-              description: 'backlog drained: re-dial so the connector replays what it buffered',
-            },
-            { actions: 'countIgnoredEvent', description: 'nothing was held: ignored (counted)' },
-          ],
-          SOCKET_CLOSED: [
-            { guard: 'closeMeansDisable', target: 'disabled', actions: ['recordClose', 'markRevoked'], description: 'second 4401: revoked' },
-            {
-              guard: and(['closeMeansFreshTokenRedial', 'reconnectEnabled']),
-              target: 'dialing',
-              actions: ['recordClose', 'markProvisional'],
-              description: '4401 after a handshake: re-dial once at once with a fresh token',
-            },
-            { guard: 'reconnectEnabled', target: 'reconnecting', actions: 'recordClose', description: 'unexpected close: back off' },
-            { target: 'stopped', actions: 'recordClose', description: 'closed; reconnect is off' },
-          ],
+          // Whatever a state below does not handle is a late or out-of-place event: counted, never silent.
+          ...ignoring('running'),
+          STOP: { target: 'stopped', description: 'stop(): nothing to go idle from, close what is open' },
+          RECONNECT_NOW: { target: '.link', description: 'dial now: skip a backoff, wake from idle, or replace the socket' },
         },
         states: {
-          live: {
-            description: 'The link is known to be alive; a liveness check is due after the ping interval of silence.',
-            on: { ...ignoring('serving.live') },
-            after: { pingDelay: { target: 'awaitingPong', description: 'quiet for the ping interval' } },
+          idle: {
+            tags: ['idle'],
+            description:
+              'Not connected and not dialling: before start(), or after going idle (the connector buffers inbound until the next dial).',
+            on: { START: { target: 'link', description: 'start(): dial the connector' } },
           },
-          awaitingPong: {
-            description: 'Checking the link: recent inbound traffic or a pong proves it alive; otherwise a ping is out.',
-            entry: 'checkLiveness',
-            on: {
-              ...ignoring('serving.awaitingPong'),
-              LINK_ALIVE: { target: 'live', actions: 'recordLiveness', description: 'traffic or pong seen' },
-            },
-            after: {
-              pongTimeout: [
-                { guard: 'reconnectEnabled', target: '#connection.reconnecting', actions: 'recordLinkDead', description: 'no pong: the link is dead' },
-                { target: '#connection.stopped', actions: 'recordLinkDead', description: 'no pong; reconnect is off' },
-              ],
+          link: {
+            description: 'One socket, from the dial to its close: entering opens a new one (fresh token), leaving closes it.',
+            entry: ['countDial', 'openSocket'],
+            exit: 'closeSocket',
+            initial: 'dialing',
+            states: {
+              dialing: {
+                tags: ['dialing'],
+                description: 'Opening the WebSocket (TCP, TLS, upgrade) with a freshly minted token.',
+                after: { dialTimeout: { target: '#connection.running.linkDown', actions: 'recordDialTimeout', description: 'dial took too long' } },
+                on: {
+                  SOCKET_OPEN: { target: 'open', description: 'upgrade accepted; hello sent' },
+                  DIAL_FAILED: { target: '#connection.running.linkDown', actions: 'recordFailure', description: 'dial failed' },
+                },
+              },
+              open: {
+                description: 'The socket is open; a close is handled here, once, whatever is going on inside.',
+                initial: 'handshaking',
+                on: { SOCKET_CLOSED: { target: '#connection.running.linkDown', actions: 'recordClose', description: 'the socket closed' } },
+                states: {
+                  handshaking: {
+                    tags: ['handshaking'],
+                    description: 'Socket open and hello sent; waiting for the capability descriptor.',
+                    after: {
+                      handshakeTimeout: { target: '#connection.running.linkDown', actions: 'recordHandshakeTimeout', description: 'no descriptor in time' },
+                    },
+                    on: {
+                      DESCRIPTOR: { target: 'serving', actions: 'adoptDescriptor', description: 'descriptor adopted' },
+                      HANDSHAKE_INVALID: { target: '#connection.running.linkDown', actions: 'recordFailure', description: 'descriptor invalid' },
+                    },
+                  },
+                  serving: {
+                    tags: ['serving'],
+                    description: 'Handshake done: inbound events flow to the application and outbound requests to the connector.',
+                    initial: 'live',
+                    after: {
+                      stableServing: { actions: 'resetBackoffAfterStableServing', description: 'served long enough: the backoff ladder starts over' },
+                    },
+                    on: {
+                      GO_IDLE: { target: 'goingIdle', actions: 'beginGoIdle', description: 'goIdle(): ask the connector to buffer' },
+                      STOP: { target: 'goingIdle.stopping', actions: 'beginStop', description: 'stop(): go idle first (short timeout), then close' },
+                      INTAKE_HIGH: {
+                        actions: ['holdIntake', 'sendGoingIdle'],
+                        description: 'backlog at its high-water mark: ask the connector to buffer new inbound',
+                      },
+                      GOING_IDLE_ACK: [
+                        { guard: 'intakeHeld', actions: 'countIntakeAck', description: 'the connector buffers; keep working off the backlog' },
+                        { actions: 'countIgnoredEvent', description: 'unsolicited ack: ignored (counted)' },
+                      ],
+                      INTAKE_DRAINED: [
+                        {
+                          guard: 'intakeHeld',
+                          target: '#connection.running.link',
+                          actions: 'beginReplayRedial',
+                          description: 'backlog drained: re-dial so the connector replays what it buffered',
+                        },
+                        { actions: 'countIgnoredEvent', description: 'nothing was held: ignored (counted)' },
+                      ],
+                    },
+                    states: {
+                      live: {
+                        description: 'The link is known to be alive; a liveness check is due after the ping interval of silence.',
+                        after: { pingDelay: { target: 'awaitingPong', description: 'quiet for the ping interval' } },
+                      },
+                      awaitingPong: {
+                        description: 'Checking the link: recent inbound traffic or a pong proves it alive; otherwise a ping is out.',
+                        entry: 'checkLiveness',
+                        on: { LINK_ALIVE: { target: 'live', actions: 'recordLiveness', description: 'traffic or pong seen' } },
+                        after: {
+                          pongTimeout: { target: '#connection.running.linkDown', actions: 'recordLinkDead', description: 'no pong: the link is dead' },
+                        },
+                      },
+                    },
+                  },
+                  goingIdle: {
+                    tags: ['goingIdle'],
+                    description: 'going_idle sent; still serving inbound until the connector acknowledges that it buffers.',
+                    entry: 'sendGoingIdle',
+                    initial: 'requested',
+                    states: {
+                      requested: {
+                        description: 'goIdle(): waiting for the ack with the goIdle timeout; the gateway stays idle after it.',
+                        on: {
+                          GOING_IDLE_ACK: { target: '#connection.running.idle', actions: 'countIdleAck', description: 'connector buffers; close and stay idle' },
+                          STOP: { target: 'stopping', actions: 'beginStop', description: 'stop(): the stop timeout replaces the goIdle one' },
+                        },
+                        after: {
+                          goIdleTimeout: { target: '#connection.running.link.open.serving', actions: 'recordGoIdleTimeout', description: 'no ack in time: keep serving' },
+                        },
+                      },
+                      stopping: {
+                        description: 'stop(): waiting at most the stop timeout for the ack, then closing for good. Nothing undoes a stop.',
+                        on: {
+                          ...ignoring('running.link.open.goingIdle.stopping'),
+                          GOING_IDLE_ACK: { target: '#connection.stopped', actions: 'countIdleAck', description: 'connector buffers; close and stop' },
+                          SOCKET_CLOSED: { target: '#connection.stopped', actions: 'recordClose', description: 'closed while stopping' },
+                        },
+                        after: {
+                          stopGoIdleTimeout: { target: '#connection.stopped', actions: 'recordGoIdleTimeout', description: 'no ack in time; close anyway' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
             },
           },
-        },
-      },
-      goingIdle: {
-        description: 'going_idle sent; still serving inbound until the connector acknowledges that it buffers.',
-        entry: 'sendGoingIdle',
-        initial: 'requested',
-        on: {
-          ...ignoring('goingIdle'),
-          SOCKET_CLOSED: [
-            { guard: 'closeMeansDisable', target: 'disabled', actions: ['recordClose', 'markRevoked'], description: 'second 4401: revoked' },
-            {
-              guard: and(['closeMeansFreshTokenRedial', 'reconnectEnabled']),
-              target: 'dialing',
-              actions: ['recordClose', 'markProvisional'],
-              description: '4401 after a handshake: re-dial once at once with a fresh token',
-            },
-            { guard: 'reconnectEnabled', target: 'reconnecting', actions: 'recordClose', description: 'unexpected close: back off' },
-            { target: 'stopped', actions: 'recordClose', description: 'closed; reconnect is off' },
-          ],
-        },
-        states: {
-          requested: {
-            description: 'goIdle(): waiting for the ack with the goIdle timeout; the gateway stays idle after it.',
-            on: {
-              ...ignoring('goingIdle.requested'),
-              GOING_IDLE_ACK: { target: '#connection.idle', actions: 'countIdleAck', description: 'connector buffers; close and stay idle' },
-              STOP: { target: 'stopping', actions: 'beginStop', description: 'stop(): the stop timeout replaces the goIdle one' },
-              RECONNECT_NOW: { target: '#connection.dialing', description: 'abandon going idle; dial again' },
-            },
-            after: {
-              goIdleTimeout: { target: '#connection.serving', actions: 'recordGoIdleTimeout', description: 'no ack in time: keep serving' },
-            },
+          linkDown: {
+            description: 'Choice: the link closed, failed or timed out. A close is classified (close-classification.ts); anything else backs off.',
+            always: [
+              { guard: 'closeMeansDisable', target: '#connection.disabled', actions: 'markRevoked', description: 'second 4401: revoked' },
+              {
+                guard: 'freshTokenRedial',
+                target: 'link',
+                actions: 'markProvisional',
+                description: '4401 after a handshake: re-dial once at once with a fresh token',
+              },
+              { guard: 'reconnectEnabled', target: 'reconnecting', description: 'back off, then dial again' },
+              { target: '#connection.stopped', description: 'reconnect is off' },
+            ],
           },
-          stopping: {
-            description: 'stop(): waiting at most the stop timeout for the ack, then closing for good. Nothing undoes a stop.',
-            on: {
-              ...ignoring('goingIdle.stopping'),
-              GOING_IDLE_ACK: { target: '#connection.stopped', actions: 'countIdleAck', description: 'connector buffers; close and stop' },
-              SOCKET_CLOSED: { target: '#connection.stopped', actions: 'recordClose', description: 'closed while stopping' },
-            },
-            after: {
-              stopGoIdleTimeout: { target: '#connection.stopped', actions: 'recordGoIdleTimeout', description: 'no ack in time; close anyway' },
-            },
+          reconnecting: {
+            tags: ['reconnecting'],
+            description: 'Waiting out the backoff delay before the next dial. No socket is open.',
+            entry: 'scheduleRetry',
+            exit: 'clearRetry',
+            after: { backoff: { target: 'link', description: 'backoff elapsed' } },
           },
-        },
-      },
-      reconnecting: {
-        description: 'Waiting out the backoff delay before the next dial. No socket is open.',
-        entry: ['closeSocket', 'scheduleRetry'],
-        exit: 'clearRetry',
-        after: { backoff: { target: 'dialing', description: 'backoff elapsed' } },
-        on: {
-          ...ignoring('reconnecting'),
-          RECONNECT_NOW: { target: 'dialing', description: 'skip the rest of the delay' },
-          STOP: { target: 'stopped', description: 'stop(): cancel the pending dial' },
         },
       },
       disabled: {
-        description: 'Terminal: the connector revoked this gateway\'s credential. No more dials.',
+        tags: ['disabled'],
+        description: "Terminal: the connector revoked this gateway's credential. No more dials.",
         type: 'final',
-        entry: 'closeSocket',
       },
       stopped: {
+        tags: ['stopped'],
         description: 'Terminal: stopped on purpose (or a close with reconnect turned off). No more dials.',
         type: 'final',
-        entry: 'closeSocket',
       },
     },
   });

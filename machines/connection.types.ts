@@ -139,7 +139,7 @@ export interface SocketInput {
   readonly provisional: boolean;
 }
 
-/** Top-level states (what `gateway.state` reports). */
+/** The public state names (`gateway.state`, logs, metrics): tags on the states of the chart, see public-state.ts. */
 export type ConnectionStateName =
   | 'idle'
   | 'dialing'

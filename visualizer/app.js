@@ -95,9 +95,10 @@ function showDetails(state) {
   details.append(heading, text);
 }
 
-function setActive(path) {
+// `path` is the machine's full state path (the drawing's boxes), `state` the public state name.
+function setActive(path, state) {
   currentPath = path;
-  const top = path.split('.')[0] ?? path;
+  const top = state ?? path.split('.')[0] ?? path;
   $('active-state').textContent = top;
   $('active-path').textContent = path;
   $('state-path').textContent = path;
@@ -164,7 +165,7 @@ function follow() {
       $('event-log').replaceChildren();
     }
     for (const entry of snapshot.history) addEntry(entry);
-    setActive(snapshot.path);
+    setActive(snapshot.machinePath, snapshot.state);
     showContext(snapshot.context);
     showMetrics(snapshot.metrics);
   });
@@ -173,7 +174,7 @@ function follow() {
     addEntry(update.entry);
     if (update.context) showContext(update.context);
     if (update.metrics) showMetrics(update.metrics);
-    setActive(update.entry.to);
+    setActive(update.entry.machinePath, update.entry.state);
   });
   source.addEventListener('metrics', (message) => showMetrics(JSON.parse(message.data)));
 }

@@ -18,6 +18,11 @@ export interface MachineStateFacts {
   readonly initial: string | null;
   /** Paths of the direct children. */
   readonly children: readonly string[];
+  /**
+   * A choice state: no children, only eventless (`always`) transitions, so the machine never rests
+   * in it; it decides between its guarded branches (drawn as a diamond).
+   */
+  readonly choice: boolean;
 }
 
 /** One drawn transition (one per target). */
@@ -105,6 +110,7 @@ export function machineStates(machine: AnyStateMachine): MachineStateFacts[] {
       description: node.description ?? '',
       initial: typeof initial === 'string' ? `${pathOf(node)}.${initial}` : null,
       children: Object.values(node.states).map(pathOf),
+      choice: Object.keys(node.states).length === 0 && (node.always?.length ?? 0) > 0 && node.transitions.size === 0,
     });
   });
   return states;

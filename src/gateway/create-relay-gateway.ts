@@ -130,8 +130,16 @@ export interface RelayGateway {
   metrics(): GatewayMetrics;
   /** Serialisable machine context (attempt, last close, next retry, ...). */
   readonly context: ConnectionContext;
-  /** Nested state path, e.g. `serving.awaitingPong`. */
+  /**
+   * The public state and its substates, e.g. `serving.awaitingPong`, `goingIdle.stopping`, `dialing`:
+   * stable whatever the chart's nesting.
+   */
   readonly statePath: string;
+  /**
+   * The machine's full state path, e.g. `running.link.open.serving.awaitingPong` (the boxes of
+   * docs/state-machine.md and the visualizer). Follows the chart's structure; for debugging.
+   */
+  readonly machinePath: string;
   /**
    * Attach an inspection observer to the connection machine at run time (the visualizer uses this;
    * Stately's inspector can be given as the `inspect` option instead). Returns a detach function.
@@ -402,6 +410,9 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
     },
     get statePath() {
       return connection.statePath;
+    },
+    get machinePath() {
+      return connection.machinePath;
     },
     inspect(observer) {
       const subscription = connection.actor.system.inspect(observer);

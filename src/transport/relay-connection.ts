@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClientOptions } from 'ws';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import type { ConnectionMachine } from '../../machines/connection.machine.js';
+import { connectionStateOf, connectionStatePathOf, machinePathOf } from '../../machines/public-state.js';
 import type { ConnectionContext, ConnectionSettings, ConnectionStateName } from '../../machines/connection.types.js';
 import { authorizationHeader } from '../auth/upgrade-token.js';
 import { encodeFrame } from '../codec/frame-encoder.js';
@@ -183,7 +184,9 @@ export interface RelayConnection {
   interrupt(sessionKey: string, reason?: string | null): Promise<SendResult>;
   /** Current top-level state. */
   readonly state: ConnectionStateName;
-  /** Current nested state path. */
+  /** The machine's full state path (`running.link.open.serving.live`), for drawings and debugging. */
+  readonly machinePath: string;
+  /** Current public state and its substates (`serving.awaitingPong`, `goingIdle.stopping`). */
   readonly statePath: string;
   /** Current machine context (serialisable). */
   readonly context: ConnectionContext;
@@ -195,16 +198,6 @@ export interface RelayConnection {
   metrics(): ConnectionMetrics;
   /** The underlying actor, for inspection and tests. */
   readonly actor: Actor<ConnectionMachine>;
-}
-
-function topLevel(value: unknown): ConnectionStateName {
-  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as ConnectionStateName;
-}
-
-function pathOf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? ['', undefined];
-  return child === undefined ? key : `${key}.${pathOf(child)}`;
 }
 
 /** Default of {@link RelayConnectionOptions.maxQueuedInbound}. */
@@ -292,7 +285,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   const raiseIntake = (): void => {
     // Already held, or not serving (going idle: its own going_idle asks the connector to buffer).
     const snapshot = actor.getSnapshot();
-    if (!writer || snapshot.context.intake === 'held' || !snapshot.matches('serving')) return;
+    if (!writer || snapshot.context.intake === 'held' || !snapshot.hasTag('serving')) return;
     log(logger, 'warn', 'relay: inbound backlog at its high-water mark; asking the connector to buffer', {
       queued: scheduler.queued,
       queuedBytes: scheduler.queuedBytes,
@@ -494,7 +487,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
 
   actor.subscribe({
     next: (snapshot) => {
-      const next = topLevel(snapshot.value);
+      const next = connectionStateOf(snapshot);
       if (next === state) return;
       const previous = state;
       state = next;
@@ -521,7 +514,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
         const dropped = scheduler.close(new GatewayStoppedError(`the gateway is ${next}`));
         if (dropped > 0) log(logger, 'warn', 'relay: inbound deliveries dropped at the end', { dropped, state: next });
       }
-      const change: StateChange = { state: next, previous, path: pathOf(snapshot.value), context };
+      const change: StateChange = { state: next, previous, path: connectionStatePathOf(snapshot), context };
       for (const listener of [...listeners]) {
         try {
           listener(change);
@@ -548,7 +541,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       listeners.add(listener);
       const unsubscribe = (): boolean => listeners.delete(listener);
       const snapshot = actor.getSnapshot();
-      check({ state, previous: state, path: pathOf(snapshot.value), context: snapshot.context });
+      check({ state, previous: state, path: connectionStatePathOf(snapshot), context: snapshot.context });
     });
 
   let idleOutcome: Promise<boolean> | null = null;
@@ -564,7 +557,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   const connection: RelayConnection = {
     start() {
       const snapshot = actor.getSnapshot();
-      const current: StateChange = { state, previous: state, path: pathOf(snapshot.value), context: snapshot.context };
+      const current: StateChange = { state, previous: state, path: connectionStatePathOf(snapshot), context: snapshot.context };
       if (state === 'disabled' || state === 'stopped') return Promise.reject(endError(current));
       if (state === 'serving') return Promise.resolve();
       const serving = whenState<void>((change) => {
@@ -642,7 +635,10 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       return state;
     },
     get statePath() {
-      return pathOf(actor.getSnapshot().value);
+      return connectionStatePathOf(actor.getSnapshot());
+    },
+    get machinePath() {
+      return machinePathOf(actor.getSnapshot().value);
     },
     get context() {
       return actor.getSnapshot().context;

@@ -83,6 +83,7 @@ export async function serveVisualizer(gateway: RelayGateway, options: Visualizer
   const snapshot = () => ({
     state: gateway.state,
     path: gateway.statePath,
+    machinePath: gateway.machinePath,
     context: summarizeContext(gateway.context),
     metrics: gateway.metrics(),
     history: history.toArray(),

@@ -7,6 +7,7 @@
  */
 import type { InspectionEvent } from 'xstate';
 import type { ConnectionContext } from '../../machines/connection.types.js';
+import { connectionStateOf, connectionStatePathOf, machinePathOf, type TaggedSnapshot } from '../../machines/public-state.js';
 
 /** One line of the visualizer's event log. */
 export interface VisualizerLogEntry {
@@ -16,10 +17,14 @@ export interface VisualizerLogEntry {
   readonly t: number;
   /** Machine event type, e.g. `SOCKET_CLOSED` or `xstate.after.backoff...`. */
   readonly event: string;
-  /** State path before, e.g. `serving.live`. */
+  /** Public state path before, e.g. `serving.live` (see `gateway.statePath`). */
   readonly from: string;
-  /** State path after (same as `from` when the event changed nothing but context). */
+  /** Public state path after (same as `from` when the event changed nothing but context). */
   readonly to: string;
+  /** Public state after, e.g. `serving`. */
+  readonly state: string;
+  /** The machine's full state path after, e.g. `running.link.open.serving.live` (the drawing's boxes). */
+  readonly machinePath: string;
   /** Backoff attempt after the event. */
   readonly attempt: number;
 }
@@ -34,18 +39,6 @@ export interface VisualizerContext {
   readonly lastError: string | null;
   readonly descriptor: { readonly platform: string; readonly label: string; readonly maxMessageLength: number; readonly contractVersion: number } | null;
   readonly disabledReason: string | null;
-}
-
-/** Flatten an XState state value (`{ serving: 'live' }`) into a dotted path (`serving.live`). */
-export function statePathOf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null) {
-    const [key, child] = Object.entries(value)[0] ?? [];
-    if (key === undefined) return '';
-    const rest = statePathOf(child);
-    return rest === '' ? key : `${key}.${rest}`;
-  }
-  return '';
 }
 
 const AFTER_PREFIX = 'xstate.after.';
@@ -91,10 +84,20 @@ export function createInspectionFeed(initialPath: string, onUpdate: (update: Fee
   let seq = 0;
   return (inspection) => {
     if (inspection.type !== '@xstate.snapshot' || inspection.actorRef.sessionId !== inspection.rootId) return;
-    const snapshot = inspection.snapshot as { value?: unknown; context?: ConnectionContext };
-    if (snapshot.value === undefined || snapshot.context === undefined) return;
-    const to = statePathOf(snapshot.value);
-    const entry: VisualizerLogEntry = { seq: ++seq, t: now(), event: eventLabel(inspection.event.type), from: path, to, attempt: snapshot.context.attempt };
+    const snapshot = inspection.snapshot as Partial<TaggedSnapshot> & { context?: ConnectionContext };
+    if (snapshot.value === undefined || snapshot.context === undefined || typeof snapshot.hasTag !== 'function') return;
+    const tagged = snapshot as TaggedSnapshot;
+    const to = connectionStatePathOf(tagged);
+    const entry: VisualizerLogEntry = {
+      seq: ++seq,
+      t: now(),
+      event: eventLabel(inspection.event.type),
+      from: path,
+      to,
+      state: connectionStateOf(tagged),
+      machinePath: machinePathOf(snapshot.value),
+      attempt: snapshot.context.attempt,
+    };
     const changed = to !== path;
     path = to;
     onUpdate(changed ? { entry, context: summarizeContext(snapshot.context) } : { entry });

@@ -13,6 +13,7 @@ import {
   allStateIds,
   allTransitions,
   CoverageRecorder,
+  guardedBranches,
   eventLabel,
   guardFlags,
   selectCoveringPaths,
@@ -121,7 +122,7 @@ async function perform(event: ModelEvent, connection: RelayConnection, connector
 function waitForStep(connection: RelayConnection, step: ModelPath['steps'][number], timeoutMs: number): Promise<void> {
   const matches = (): boolean => {
     const snapshot = connection.actor.getSnapshot();
-    return statePath(snapshot.value) === step.state && JSON.stringify(guardFlags(snapshot.context)) === JSON.stringify(step.flags);
+    return statePath(snapshot) === step.state && JSON.stringify(guardFlags(snapshot.context)) === JSON.stringify(step.flags);
   };
   return new Promise<void>((resolve, reject) => {
     if (matches()) {
@@ -134,7 +135,7 @@ function waitForStep(connection: RelayConnection, step: ModelPath['steps'][numbe
       reject(
         new Error(
           `expected ${step.state} ${JSON.stringify(step.flags)} after ${eventLabel(step.event)}, ` +
-            `real system is in ${statePath(snapshot.value)} ${JSON.stringify(guardFlags(snapshot.context))}`,
+            `real system is in ${statePath(snapshot)} ${JSON.stringify(guardFlags(snapshot.context))}`,
         ),
       );
     }, timeoutMs);
@@ -192,21 +193,26 @@ for (const config of CONFIGS) {
 }
 
 describe('coverage of the real runs', () => {
+  const ratio = (covered: number, total: number): string => `${covered}/${total} (${((100 * covered) / total).toFixed(1)}%)`;
+  const covered = (keys: Set<string>, seen: Set<string>): number => [...keys].filter((key) => seen.has(key)).length;
+
   afterAll(() => {
     const states = allStateIds(connectionMachine.root);
     const transitions = allTransitions(connectionMachine.root);
-    const coveredStates = [...states].filter((s) => coverage.states.has(s)).length;
-    const coveredTransitions = [...transitions].filter((t) => coverage.transitions.has(t)).length;
+    const branches = guardedBranches(connectionMachine.root);
     console.log(
-      `model-based coverage: states ${coveredStates}/${states.size} (${((100 * coveredStates) / states.size).toFixed(1)}%), ` +
-        `transitions ${coveredTransitions}/${transitions.size} (${((100 * coveredTransitions) / transitions.size).toFixed(1)}%), paths run ${executed.length}`,
+      `model-based coverage: states ${ratio(covered(states, coverage.states), states.size)}, ` +
+        `transitions ${ratio(covered(transitions, coverage.transitions), transitions.size)}, ` +
+        `guarded branches ${ratio(covered(branches, coverage.transitions), branches.size)}, paths run ${executed.length}`,
     );
   });
 
-  it('every state and every transition of the machine was taken against the real system', () => {
+  it('every state, every transition and every guarded branch of the machine was taken against the real system', () => {
     const missingStates = [...allStateIds(connectionMachine.root)].filter((s) => !coverage.states.has(s));
     const missingTransitions = [...allTransitions(connectionMachine.root)].filter((t) => !coverage.transitions.has(t));
+    const missingBranches = [...guardedBranches(connectionMachine.root)].filter((t) => !coverage.transitions.has(t));
     expect(missingStates).toEqual([]);
     expect(missingTransitions).toEqual([]);
+    expect(missingBranches).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { createActor, fromCallback, SimulatedClock, type Actor } from 'xstate';
 import { createConnectionMachine, type ConnectionMachine } from '../../machines/connection.machine.js';
+import { connectionStatePathOf } from '../../machines/public-state.js';
 import type { ConnectionSettings, SocketCommand, SocketInput } from '../../machines/connection.types.js';
 
 /** What the stand-in sockets saw. */
@@ -21,17 +22,10 @@ export interface MachineHarness {
   readonly actor: Actor<ConnectionMachine>;
   readonly clock: SimulatedClock;
   readonly sockets: SocketLog;
-  /** Current state as a dotted path, e.g. `serving.live`. */
+  /** Current public state and its substates, e.g. `serving.live` (see connectionStatePathOf). */
   state(): string;
   /** Advance simulated time. */
   advance(ms: number): void;
-}
-
-/** Turn a state value into a dotted path. */
-export function statePath(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? ['?', undefined];
-  return child === undefined ? key : `${key}.${statePath(child)}`;
 }
 
 /** Start a connection machine with a stand-in socket. `random` pins the jitter (1 => no reduction... see backoffDelay). */
@@ -53,7 +47,7 @@ export function startMachine(settings: Partial<ConnectionSettings> = {}, random 
     actor,
     clock,
     sockets,
-    state: () => statePath(actor.getSnapshot().value),
+    state: () => connectionStatePathOf(actor.getSnapshot()),
     advance: (ms) => clock.increment(ms),
   };
 }

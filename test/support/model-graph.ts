@@ -7,6 +7,7 @@
 import { createActor, fromCallback, type AnyStateNode, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { createConnectionMachine } from '../../machines/connection.machine.js';
+import { connectionStatePathOf, type TaggedSnapshot } from '../../machines/public-state.js';
 import type { ConnectionEvent, ConnectionSettings, SocketCommand, SocketInput } from '../../machines/connection.types.js';
 import { descriptorFromPlatformEntry } from '../../src/protocol/descriptor.js';
 
@@ -57,7 +58,7 @@ export interface GuardFlags {
   readonly intake: 'open' | 'held';
 }
 
-interface SnapshotLike {
+interface SnapshotLike extends TaggedSnapshot {
   readonly value: unknown;
   readonly status: string;
   readonly context: GuardFlags;
@@ -93,16 +94,14 @@ export function eventLabel(event: ModelEvent): string {
   return event.type;
 }
 
-/** State path as dotted text. */
-export function statePath(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? ['?', undefined];
-  return child === undefined ? key : `${key}.${statePath(child)}`;
+/** A snapshot's public state path (`serving.live`): unique for every state a snapshot can rest in. */
+export function statePath(snapshot: TaggedSnapshot): string {
+  return connectionStatePathOf(snapshot);
 }
 
 function stateKey(snapshot: SnapshotLike): string {
   const { handshakeSeen, provisional, stopping, intake } = snapshot.context;
-  return `${statePath(snapshot.value)}${handshakeSeen ? ' hs' : ''}${provisional ? ' prov' : ''}${stopping ? ' stopping' : ''}${intake === 'held' ? ' held' : ''}`;
+  return `${statePath(snapshot)}${handshakeSeen ? ' hs' : ''}${provisional ? ' prov' : ''}${stopping ? ' stopping' : ''}${intake === 'held' ? ' held' : ''}`;
 }
 
 /** One generated path: the events to replay and the state (path + guard-relevant flags) after each. */
@@ -111,17 +110,48 @@ export interface ModelPath {
   readonly steps: ReadonlyArray<{ readonly event: ModelEvent; readonly state: string; readonly flags: GuardFlags }>;
 }
 
-/** Stable name of a machine transition: source state, event, and its index among that event's branches. */
-export function transitionKey(t: AnyTransitionDefinition): string {
-  const branches = t.source.transitions.get(t.eventType) ?? [];
-  return `${t.source.id} ${t.eventType} #${branches.indexOf(t)}`;
+/** The branches a transition belongs to: its event's list on its source, or the source's `always` list. */
+function branchesOf(t: AnyTransitionDefinition): readonly AnyTransitionDefinition[] {
+  const always = t.source.always ?? [];
+  return always.includes(t) ? always : (t.source.transitions.get(t.eventType) ?? []);
 }
 
-/** Every transition of the machine that does more than count an ignored event. */
+/**
+ * Stable name of a machine transition: source state, event (`always` for a choice state's eventless
+ * branches), and its index among that event's branches.
+ */
+export function transitionKey(t: AnyTransitionDefinition): string {
+  const branches = branchesOf(t);
+  const always = (t.source.always ?? []).includes(t);
+  return `${t.source.id} ${always ? 'always' : t.eventType} #${branches.indexOf(t)}`;
+}
+
+/** Every transition of the machine that does more than count an ignored event, choice branches included. */
 export function allTransitions(root: AnyStateNode): Set<string> {
   const keys = new Set<string>();
   const walk = (node: AnyStateNode): void => {
     for (const branches of node.transitions.values()) for (const t of branches) if (!isIgnoreTransition(t)) keys.add(transitionKey(t));
+    for (const t of node.always ?? []) keys.add(transitionKey(t));
+    for (const child of Object.values(node.states)) walk(child);
+  };
+  walk(root);
+  return keys;
+}
+
+/**
+ * The guarded branches: every branch of a transition that has a guard, or that is the fallback of
+ * branches that do (what is left when every guard before it fails). Their coverage shows that each
+ * outcome of each condition was taken, not only each arrow. A fallback that only counts the event as
+ * ignored is left out: the ignored-events test checks those in every state and guard context.
+ */
+export function guardedBranches(root: AnyStateNode): Set<string> {
+  const keys = new Set<string>();
+  const walk = (node: AnyStateNode): void => {
+    const lists = [...node.transitions.values(), ...(node.always ? [node.always] : [])];
+    for (const branches of lists) {
+      if (!branches.some((t) => t.guard)) continue;
+      for (const t of branches) if (!isIgnoreTransition(t)) keys.add(transitionKey(t));
+    }
     for (const child of Object.values(node.states)) walk(child);
   };
   walk(root);
@@ -199,7 +229,7 @@ function traversal(settings: Partial<ConnectionSettings>) {
 function toModelPath(path: { steps: ReadonlyArray<{ event: unknown; state: unknown }> }): ModelPath {
   const steps = path.steps.slice(1).map((step) => {
     const snapshot = step.state as SnapshotLike;
-    return { event: step.event as ModelEvent, state: statePath(snapshot.value), flags: guardFlags(snapshot.context) };
+    return { event: step.event as ModelEvent, state: statePath(snapshot), flags: guardFlags(snapshot.context) };
   });
   return { name: steps.map((s) => `${eventLabel(s.event)} -> ${s.state}`).join(', ') || '(initial)', steps };
 }
@@ -225,7 +255,7 @@ export function simplePathsTo(settings: Partial<ConnectionSettings>, target: str
     input,
     events: (snapshot: unknown) => meaningfulEvents(snapshot as SnapshotLike),
     serializeState: (snapshot: unknown) => stateKey(snapshot as SnapshotLike),
-    toState: (snapshot: unknown) => statePath((snapshot as SnapshotLike).value) === target,
+    toState: (snapshot: unknown) => statePath(snapshot as SnapshotLike) === target,
   } as any)
     /* eslint-enable @typescript-eslint/no-explicit-any */
     .map(toModelPath)

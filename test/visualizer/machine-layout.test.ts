@@ -16,8 +16,8 @@ describe('layoutMachineGraph (elkjs)', async () => {
   });
 
   it('puts nested states inside their parent box', () => {
-    const serving = states.find((s) => s.path === 'serving')!;
-    expect(serving.children.map((c) => c.path)).toEqual(['serving.live', 'serving.awaitingPong']);
+    const serving = states.find((s) => s.path === 'running.link.open.serving')!;
+    expect(serving.children.map((c) => c.path)).toEqual(['running.link.open.serving.live', 'running.link.open.serving.awaitingPong']);
     for (const child of serving.children) {
       expect(child.x).toBeGreaterThanOrEqual(serving.x);
       expect(child.y).toBeGreaterThanOrEqual(serving.y);
@@ -27,13 +27,15 @@ describe('layoutMachineGraph (elkjs)', async () => {
   });
 
   it('routes every drawn transition, labelled with event, guard and delay names', () => {
-    expect(graph.edges.length).toBeGreaterThan(30);
+    expect(graph.edges.length).toBeGreaterThan(20);
     for (const edge of graph.edges) expect(edge.sections.length, edge.label).toBeGreaterThan(0);
     const labels = graph.edges.map((e) => e.label);
     expect(labels).toContain('after backoff');
-    expect(labels).toContain('SOCKET_CLOSED [closeMeansDisable]');
+    expect(labels).toContain('always [closeMeansDisable]');
     expect(labels.some((l) => l.startsWith('after pongTimeout'))).toBe(true);
-    expect(graph.initials.map((i) => i.target).sort()).toEqual(['goingIdle.requested', 'idle', 'serving.live']);
+    expect(graph.initials.map((i) => i.target).sort()).toEqual(
+      ['running', 'running.idle', 'running.link.dialing', 'running.link.open.handshaking', 'running.link.open.serving.live', 'running.link.open.goingIdle.requested'].sort(),
+    );
   });
 
   it('fits in its own bounds', () => {

@@ -35,11 +35,11 @@ describe('the live visualizer in Chromium', () => {
       await page.goto(visualizer.url);
       await page.waitForFunction(() => document.getElementById('active-state')?.textContent === 'serving');
       // The serving box (and only active boxes) carries the visible text marker, not just a colour.
-      const servingBox = page.locator('g.state[data-state="serving"]');
+      const servingBox = page.locator('g.state[data-state="running.link.open.serving"]');
       expect(await servingBox.getAttribute('class')).toContain('active');
       expect(await servingBox.locator(':scope > text.marker').isVisible()).toBe(true);
-      expect(await page.locator('g.state[data-state="reconnecting"] > text.marker').isVisible()).toBe(false);
-      expect(await page.locator('g.state[data-state="serving.live"]').getAttribute('class')).toContain('active');
+      expect(await page.locator('g.state[data-state="running.reconnecting"] > text.marker').isVisible()).toBe(false);
+      expect(await page.locator('g.state[data-state="running.link.open.serving.live"]').getAttribute('class')).toContain('active');
       const logBefore = await page.locator('#event-log li').count();
       expect(logBefore).toBeGreaterThan(0); // history of the dial and handshake, sent on connect
       expect(await text(page, '#attempt')).toBe('0');
@@ -57,11 +57,11 @@ describe('the live visualizer in Chromium', () => {
       // Keyboard only: Tab moves focus onto the state boxes; Enter shows the description.
       await page.locator('body').focus();
       let focused = '';
-      for (let i = 0; i < 30 && focused !== 'dialing'; i++) {
+      for (let i = 0; i < 30 && focused !== 'running.link.dialing'; i++) {
         await page.keyboard.press('Tab');
         focused = await page.evaluate(() => document.activeElement?.getAttribute('data-state') ?? '');
       }
-      expect(focused).toBe('dialing');
+      expect(focused).toBe('running.link.dialing');
       await page.keyboard.press('Enter');
       const description = await text(page, '#details-description');
       expect(description.length).toBeGreaterThan(10);
