@@ -1,5 +1,5 @@
 /**
- * The reconnect backoff ladder (spec §12): `base * factor^(attempt-1)`, capped, times a jitter drawn
+ * The reconnect backoff ladder (relay-connector-contract.md §13): `base * factor^(attempt-1)`, capped, times a jitter drawn
  * uniformly from [0.5, 1.0) so a fleet that lost the same connector does not return in lockstep.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * What to do when the socket closes (spec §11), as one pure, table-driven function. The machine's
+ * What to do when the socket closes (relay-connector-contract.md §10), as one pure, table-driven function. The machine's
  * guards call it; the table is also what the operators' docs render.
  * @module
  */

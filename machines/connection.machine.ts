@@ -1,5 +1,5 @@
 /**
- * The connection lifecycle of a relay gateway as an XState v5 statechart (spec §9, §11, §12).
+ * The connection lifecycle of a relay gateway as an XState v5 statechart (relay-connector-contract.md §11, §11, §12).
  *
  * The chart is hierarchical: a parent states once what its children share (`running` owns stop and
  * reconnect-now, `link` owns the socket's lifetime, `open` owns the close), and one choice state

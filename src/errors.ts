@@ -106,7 +106,7 @@ export class InvalidArgumentError extends RelayGatewayError {
 }
 
 /**
- * The connector revoked this gateway's credential (close 4401 twice, spec §11). Non-retryable:
+ * The connector revoked this gateway's credential (close 4401 twice, relay-connector-contract.md §10). Non-retryable:
  * fix the credential and create a new gateway. `reason` is the stable string `relay_disabled`.
  */
 export class RelayDisabledError extends RelayGatewayError {
@@ -128,8 +128,8 @@ export class GatewayStoppedError extends RelayGatewayError {
   /** Last dial or handshake error, if any. */
   readonly lastError: string | undefined;
 
-  constructor(message: string, details: { closeCode?: number; lastError?: string } = {}) {
-    super('ERR_GATEWAY_STOPPED', message);
+  constructor(message: string, details: { closeCode?: number; lastError?: string; cause?: unknown } = {}) {
+    super('ERR_GATEWAY_STOPPED', message, details.cause !== undefined ? { cause: details.cause } : undefined);
     this.closeCode = details.closeCode;
     this.lastError = details.lastError;
   }

@@ -160,10 +160,13 @@ export type {
   SocketEvent,
   SocketInput,
   UserEvent,
+  IntakeEvent,
+  IntakeState,
 } from '../machines/connection.types.js';
 export { CLOSE_RULES, CLOSE_UNAUTHORIZED, REASON_EXPIRED, classifyClose, closeRuleFor, type CloseAction, type CloseFacts, type CloseRule } from '../machines/close-classification.js';
 export { DEFAULT_BACKOFF, backoffDelay, backoffStep, type BackoffPolicy } from '../machines/backoff.js';
 export { IGNORED_EVENTS } from '../machines/ignored-events.js';
+export { CONNECTION_STATE_NAMES, connectionStateOf, connectionStatePathOf, machinePathOf } from '../machines/public-state.js';
 
 // Transport
 export {
@@ -173,8 +176,13 @@ export {
   type DeliveryRouter,
   type RelayConnection,
   type RelayConnectionOptions,
+  type Redial,
   type StateChange,
+  DEFAULT_MAX_QUEUED_INBOUND,
+  DEFAULT_MAX_QUEUED_INBOUND_BYTES,
 } from './transport/relay-connection.js';
+export { DEFAULT_DEDUPE_WINDOW } from './transport/delivery-ledger.js';
+export { classifyCloseCause, classifyFailure, type LinkCause, type LinkCauseKind } from './transport/link-cause.js';
 export type { RequestOutcome } from './transport/pending-requests.js';
 export type { WebSocketFactory } from './transport/socket-actor.js';
 

@@ -1,5 +1,5 @@
 /**
- * Discord interactions forwarded by the connector (spec §10) as MessageEvents. The connector already
+ * Discord interactions forwarded by the connector (relay-connector-contract.md §12) as MessageEvents. The connector already
  * verified the request; this module only reads it, and never throws, whatever the body holds.
  * @module
  */

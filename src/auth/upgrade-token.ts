@@ -1,5 +1,5 @@
 /**
- * Upgrade authentication (spec §3): the short-lived bearer token a gateway presents on the
+ * Upgrade authentication (relay-connector-contract.md §2): the short-lived bearer token a gateway presents on the
  * WebSocket upgrade, and its verification (for the dev connector). Secrets and tokens are
  * credentials: nothing here puts either into an error message.
  * @module

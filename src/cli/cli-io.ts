@@ -26,6 +26,14 @@ export interface CliIo {
 
 /** The real process's {@link CliIo}. */
 export function processIo(): CliIo {
+  // A reader that went away (`relay-gateway demo --json | head`) is not an error worth a stack
+  // trace: stop quietly, as command-line tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
+  }
   return {
     stdout: (line) => void process.stdout.write(`${line}\n`),
     stderr: (line) => void process.stderr.write(`${line}\n`),

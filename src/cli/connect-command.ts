@@ -10,6 +10,8 @@ import { EXIT_CODES, type ExitCode } from './exit-codes.js';
 import { createEventPrinter, replyEvent, stateEvent } from './event-printer.js';
 import type { ConnectSettings } from './connect-settings.js';
 import { startCliVisualizer, type CliVisualizer } from './visualize.js';
+import { portInUse } from './port-in-use.js';
+import type { HealthServer } from '../metrics/health-server.js';
 
 /** Prefix of echo replies (`--echo`). */
 export const ECHO_PREFIX = 'echo: ';
@@ -21,17 +23,17 @@ export const ECHO_PREFIX = 'echo: ';
 export async function runConnect(settings: ConnectSettings, io: CliIo): Promise<ExitCode> {
   const print = createEventPrinter(settings.json, io);
   const gateway: RelayGateway = createRelayGateway(settings.gateway);
+  // Warnings first: they explain the line that follows (why these credentials, or none).
+  for (const warning of settings.warnings) io.stderr(`relay-gateway: warning: ${warning}`);
   if (!settings.json) {
     const { url, platform, gatewayId } = settings.gateway;
     // The secret is reduced to "set"; the URL's userinfo (a credential of its own) is masked.
     io.stderr(
       `${new Date(io.now()).toISOString()} connecting to ${redactUrlUserinfo(url)} as platform ${platform ?? 'relay'}` +
         `${gatewayId ? `, gateway ${gatewayId} (secret set)` : ', unauthenticated'}` +
-        `; url from ${settings.provenance.url}, credentials from ${settings.provenance.credentials}`,
+        `; url from ${settings.provenance.url}${gatewayId ? `, credentials from ${settings.provenance.credentials}` : ''}`,
     );
   }
-
-  for (const warning of settings.warnings) io.stderr(`relay-gateway: warning: ${warning}`);
 
   let stopping = false;
   let settle: (code: ExitCode) => void = () => undefined;
@@ -54,6 +56,7 @@ export async function runConnect(settings: ConnectSettings, io: CliIo): Promise<
   });
 
   let visualizer: CliVisualizer | undefined;
+  let health: HealthServer | undefined;
   const removeSignalHandler = io.onStopSignal((signal: StopSignal) => {
     if (stopping) return;
     stopping = true;
@@ -65,9 +68,21 @@ export async function runConnect(settings: ConnectSettings, io: CliIo): Promise<
     });
   });
   try {
+    // The servers first: a port that is taken ends the command (exit 2) before anything dials.
     if (settings.visualizePort !== null) {
-      visualizer = await startCliVisualizer(gateway, settings.visualizePort);
+      visualizer = await startCliVisualizer(gateway, settings.visualizePort).catch((error: unknown) => {
+        throw portInUse(error, '--visualize', settings.visualizePort ?? 0) ?? error;
+      });
       print({ event: 'visualizer', url: visualizer.url });
+    }
+    if (settings.health !== null) {
+      const { port, host } = settings.health;
+      // Loaded on demand: prom-client is only needed when the health server is asked for.
+      const { serveHealth } = await import('../metrics/health-server.js');
+      health = await serveHealth(gateway, { port, host }).catch((error: unknown) => {
+        throw portInUse(error, '--health-port', port, host) ?? error;
+      });
+      print({ event: 'health', url: health.url });
     }
     gateway.start().catch((error: unknown) => {
       // Disabled and stopped ends are reported through the state listener; anything else is unexpected.
@@ -78,7 +93,11 @@ export async function runConnect(settings: ConnectSettings, io: CliIo): Promise<
     return await finished;
   } finally {
     removeSignalHandler();
+    // Ending here is on purpose (a signal, a revocation, or a server that could not start): the
+    // stop it causes is not the "connection ended" of reconnect being off.
+    stopping = true;
     await gateway.stop();
     await visualizer?.close();
+    await health?.close();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Turns `relay-gateway connect` flags, the environment and the config file into gateway options.
- * Precedence (spec §14, extended by the CLI): a flag beats the environment, which beats the config
+ * Precedence (README "Configuration", extended by the CLI): a flag beats the environment, which beats the config
  * file. The secret never comes from a flag (it would show in `ps`): only from `--secret-file`,
  * `GATEWAY_RELAY_SECRET` or `gateway.relay_secret`.
  * @module
@@ -47,6 +47,8 @@ export const connectFlagsSchema = z.strictObject({
   pingInterval: z.number().int().positive().optional(),
   pongTimeout: z.number().int().positive().optional(),
   visualize: z.union([z.boolean(), z.number().int().min(0).max(65_535)]).optional(),
+  healthPort: z.number().int().min(0).max(65_535).optional(),
+  healthHost: z.string().optional(),
 });
 
 /** Parsed `connect` flags. */
@@ -62,6 +64,8 @@ export interface ConnectSettings {
   readonly json: boolean;
   /** Visualizer port (0 = any free port), or null when off. */
   readonly visualizePort: number | null;
+  /** Health server (`/healthz`, `/metrics`), or null when off. */
+  readonly health: { readonly port: number; readonly host: string } | null;
   /** Things worth telling the operator that are not errors (printed on stderr). */
   readonly warnings: readonly string[];
   /** Where each value came from, for the start-up line (never the secret itself). */
@@ -87,7 +91,8 @@ export function resolveConnectSettings(flags: ConnectFlags, env: Readonly<Record
 
   const flagGatewayId = normalizeSettingValue(flags.gatewayId);
   if (flags.gatewayId !== undefined && flagGatewayId === undefined) throw new ConfigError('--gateway-id', 'expected an id, received an empty value');
-  const fileSecret = flags.secretFile !== undefined ? readSecretFile(flags.secretFile) : undefined;
+  const secretFile = flags.secretFile !== undefined ? readSecretFile(flags.secretFile) : undefined;
+  const fileSecret = secretFile?.secret;
 
   const credentialFlags = flagGatewayId !== undefined || fileSecret !== undefined;
   if (credentialFlags) {
@@ -112,15 +117,18 @@ export function resolveConnectSettings(flags: ConnectFlags, env: Readonly<Record
 
   // Spec §14 ignores a lone environment half (the file fills in); an operator who set only one
   // half most likely forgot the other, so say it instead of silently running without it.
-  const warnings: string[] = [];
+  const warnings: string[] = [...(base.source.warnings ?? [])];
+  if (secretFile?.warning) warnings.push(secretFile.warning);
   if (!credentialFlags) {
     const loneId = normalizeSettingValue(env[RELAY_ENV_VARS.gatewayId]) !== undefined;
     const loneSecret = normalizeSettingValue(env[RELAY_ENV_VARS.secret]) !== undefined;
     if (loneId !== loneSecret) {
       const [set, unset] = loneId ? [RELAY_ENV_VARS.gatewayId, RELAY_ENV_VARS.secret] : [RELAY_ENV_VARS.secret, RELAY_ENV_VARS.gatewayId];
-      warnings.push(`${set} is set without ${unset}, so it is ignored (the environment pair is used only when both are set); credentials: ${base.source.credentials === 'none' ? 'none, connecting unauthenticated' : 'from the config file'}`);
+      warnings.push(`${set} is set without ${unset}, so it is ignored (the environment pair is used only when both are set); credentials: ${base.source.credentials === 'none' ? 'none, connecting unauthenticated' : `from the config file ${base.source.configFile ?? ''}`.trimEnd()}`);
     }
   }
+
+  if (flags.healthHost !== undefined && flags.healthPort === undefined) throw new ConfigError('--health-host', 'expected --health-port with it (the host alone starts no server)');
 
   const timeouts: TimeoutOptions = {
     ...(flags.handshakeTimeout !== undefined ? { handshakeMs: flags.handshakeTimeout } : {}),
@@ -145,11 +153,18 @@ export function resolveConnectSettings(flags: ConnectFlags, env: Readonly<Record
     json: flags.json,
     warnings,
     visualizePort: flags.visualize === undefined || flags.visualize === false ? null : flags.visualize === true ? 0 : flags.visualize,
+    health: flags.healthPort !== undefined ? { port: flags.healthPort, host: flags.healthHost ?? '127.0.0.1' } : null,
     provenance: {
-      url: flagUrl !== undefined ? 'flag' : base.source.url,
+      url: flagUrl !== undefined ? 'flag' : base.source.url === 'file' ? `config file ${base.source.configFile ?? ''}`.trimEnd() : base.source.url,
       platform: fromFlagOrEnv(flagPlatform !== undefined, RELAY_ENV_VARS.platform, 'default'),
       botId: fromFlagOrEnv(flags.botId !== undefined, RELAY_ENV_VARS.botId, 'default'),
-      credentials: credentialFlags ? 'flag' : base.source.credentials,
+      credentials: credentialFlags
+        ? flags.secretFile !== undefined
+          ? `--secret-file ${flags.secretFile}`
+          : 'flag'
+        : base.source.credentials === 'file'
+          ? `config file ${base.source.configFile ?? ''}`.trimEnd()
+          : base.source.credentials,
     },
   };
 }

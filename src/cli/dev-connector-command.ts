@@ -11,6 +11,7 @@ import type { CliIo } from './cli-io.js';
 import { readSecretFile } from './read-secret-file.js';
 import { EXIT_CODES, type ExitCode } from './exit-codes.js';
 import { CONTROL_HELP, parseControlLine, type ControlCommand } from './dev-connector-control.js';
+import { portInUse } from './port-in-use.js';
 
 /** Options of `relay-gateway dev-connector`. */
 export interface DevConnectorCommandOptions {
@@ -24,6 +25,18 @@ export interface DevConnectorCommandOptions {
   readonly gatewayId: string;
   /** JSON lines on stdout instead of readable lines. @default false */
   readonly json: boolean;
+  /** Read control commands from stdin; the end of stdin then stops the connector. @default true */
+  readonly readStdin?: boolean;
+}
+
+/**
+ * The command that starts a gateway against this connector, as it can be run where the connector
+ * was started: the installed binary (`npx relay-gateway`), or from a checkout `npm run cli --`.
+ */
+function connectHint(url: string, auth: string): string {
+  const args = `connect --url ${url}${auth}`;
+  const fromCheckout = /[\\/]src[\\/]cli[\\/]main\.ts$/u.test(process.argv[1] ?? '');
+  return fromCheckout ? `npm run cli -- ${args}` : `npx relay-gateway ${args}`;
 }
 
 /** Gateway id the dev connector accepts when a secret file is given without `--gateway-id`. */
@@ -55,9 +68,12 @@ function frameSummary(received: ReceivedFrame): Output {
 }
 
 
-/** Run the dev connector until SIGINT/SIGTERM. Resolves with the exit code. */
+/** Run the dev connector until SIGINT/SIGTERM or the end of stdin. Resolves with the exit code. */
 export async function runDevConnector(options: DevConnectorCommandOptions, io: CliIo): Promise<ExitCode> {
-  const secret = options.secretFile !== undefined ? readSecretFile(options.secretFile) : undefined;
+  const readStdin = options.readStdin ?? true;
+  const secretFile = options.secretFile !== undefined ? readSecretFile(options.secretFile) : undefined;
+  if (secretFile?.warning) io.stderr(`relay-gateway: warning: ${secretFile.warning}`);
+  const secret = secretFile?.secret;
   const gatewayId = secret !== undefined ? options.gatewayId : ANONYMOUS;
   const out = (value: Output): void => (options.json ? io.stdout(JSON.stringify(value)) : io.stdout(describeOutput(value)));
   // Listen for the stop signal before announcing anything: whoever reads `listening` may signal at
@@ -75,10 +91,13 @@ export async function runDevConnector(options: DevConnectorCommandOptions, io: C
     ...(secret !== undefined ? { secrets: { [gatewayId]: secret } } : {}),
   }).catch((error: unknown) => {
     removeSignalHandler();
-    throw error;
+    throw portInUse(error, '--port', options.port) ?? error;
   });
   out({ event: 'listening', url: connector.url, port: connector.port, platform: options.platform, gatewayId: secret !== undefined ? gatewayId : null });
-  if (!options.json) io.stderr(`type "help" for commands; connect a gateway with: relay-gateway connect --url ${connector.url}${secret !== undefined ? ` --gateway-id ${gatewayId} --secret-file <file>` : ''}`);
+  if (!options.json) {
+    const auth = secret !== undefined ? ` --gateway-id ${gatewayId} --secret-file <file>` : '';
+    io.stderr(`${readStdin ? 'type "help" for commands; ' : ''}connect a gateway with: ${connectHint(connector.url, auth)}`);
+  }
 
   const onLink = (link: LinkRecord): void => out({ event: 'link', link: link.id, gateway: link.gateway });
   const onHandshake = (link: LinkRecord): void => out({ event: 'handshake', link: link.id, gateway: link.gateway });
@@ -133,17 +152,24 @@ export async function runDevConnector(options: DevConnectorCommandOptions, io: C
     }
   };
 
-  const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
-  lines.on('line', (line) => {
-    const parsed = parseControlLine(line);
-    if (parsed.ok === 'empty') return;
-    if (parsed.ok) execute(parsed.command);
-    else out({ event: 'error', message: parsed.error });
+  // Commands come from stdin, and its end (Ctrl-D, a script that finished) stops the connector like
+  // a signal; with --no-stdin only a signal does (a detached run).
+  let lines: ReturnType<typeof createInterface> | undefined;
+  const endOfInput = new Promise<string>((resolve) => {
+    if (!readStdin) return;
+    lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      const parsed = parseControlLine(line);
+      if (parsed.ok === 'empty') return;
+      if (parsed.ok) execute(parsed.command);
+      else out({ event: 'error', message: parsed.error });
+    });
+    lines.once('close', () => resolve('EOF'));
   });
 
-  // End of stdin does not stop the connector (it may run detached); only a signal does.
-  const signal = await stopSignal;
-  lines.close();
+  const signal = await Promise.race([stopSignal, endOfInput]);
+  removeSignalHandler();
+  lines?.close();
   connector.events.off('link', onLink);
   connector.events.off('handshake', onHandshake);
   connector.events.off('close', onClose);

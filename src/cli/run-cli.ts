@@ -14,6 +14,9 @@ import { runConnect } from './connect-command.js';
 import { DEFAULT_DEV_GATEWAY_ID, runDevConnector } from './dev-connector-command.js';
 import { runDemoCommand } from './demo-command.js';
 import { parseRelayPlatformSetting } from '../config/relay-settings.js';
+import { DEFAULT_CONNECTION_SETTINGS } from '../../machines/connection.machine.js';
+import { DEFAULT_OUTBOUND_TIMEOUT_MS } from '../transport/relay-connection.js';
+import { packageVersion } from './package-version.js';
 
 /** Commander argument parser backed by a zod schema; the message says what was expected. */
 function zodArg<T>(schema: z.ZodType<T, string>): (value: string) => T {
@@ -41,6 +44,15 @@ function visualizeOption(): Option {
   return new Option('--visualize [port]', 'serve the live visualizer on 127.0.0.1 (port 0 = any free port)').argParser(port);
 }
 
+/** An address to bind the health server to: an IP address or a host name. */
+function hostArg(value: string): string {
+  const host = value.trim();
+  if (host === '' || /[\s/?#@]/u.test(host)) throw new CommanderArgumentError('expected an IP address or a host name');
+  return host;
+}
+
+const seconds = (ms: number): string => `${ms / 1000} s`;
+
 /** Secrets on the command line end up in `ps` and shell history; refuse them with a pointer. */
 function refuseSecretFlag(argv: readonly string[]): string | undefined {
   const flag = argv.find((arg) => arg === '--secret' || arg.startsWith('--secret='));
@@ -63,6 +75,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   const program = new Command()
     .name('relay-gateway')
     .description('Gateway side of the relay <-> connector WebSocket protocol')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.stdout(text.trimEnd()), writeErr: (text) => io.stderr(text.trimEnd()) });
@@ -79,10 +92,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--no-reconnect', 'end (exit 1) instead of reconnecting after an unexpected close')
     .option('--echo', 'reply "echo: <text>" to every inbound message')
     .option('--json', 'one JSON object per line on stdout instead of a readable log on stderr')
-    .option('--handshake-timeout <ms>', 'descriptor wait after hello', ms)
-    .option('--outbound-timeout <ms>', 'wait for an outbound_result', ms)
-    .option('--ping-interval <ms>', 'keepalive ping interval', ms)
-    .option('--pong-timeout <ms>', 'keepalive pong wait', ms)
+    .option('--handshake-timeout <ms>', `descriptor wait after hello (default: ${DEFAULT_CONNECTION_SETTINGS.handshakeTimeoutMs}, ${seconds(DEFAULT_CONNECTION_SETTINGS.handshakeTimeoutMs)})`, ms)
+    .option('--outbound-timeout <ms>', `wait for an outbound_result (default: ${DEFAULT_OUTBOUND_TIMEOUT_MS}, ${seconds(DEFAULT_OUTBOUND_TIMEOUT_MS)})`, ms)
+    .option('--ping-interval <ms>', `keepalive: ping after this much silence (default: ${DEFAULT_CONNECTION_SETTINGS.pingIntervalMs}, ${seconds(DEFAULT_CONNECTION_SETTINGS.pingIntervalMs)})`, ms)
+    .option('--pong-timeout <ms>', `keepalive: pong wait before the link counts as dead (default: ${DEFAULT_CONNECTION_SETTINGS.pongTimeoutMs}, ${seconds(DEFAULT_CONNECTION_SETTINGS.pongTimeoutMs)})`, ms)
+    .option('--health-port <port>', 'serve GET /healthz (200 while serving, else 503) and GET /metrics (Prometheus) on this port (0 = any free port)', port)
+    .option('--health-host <host>', 'address the health server binds (default: 127.0.0.1)', hostArg)
     .addOption(visualizeOption())
     .action((rawFlags: Record<string, unknown>) => {
       const flags = connectFlagsSchema.parse(rawFlags);
@@ -98,8 +113,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--secret-file <file>', 'require upgrades signed with this secret')
     .option('--gateway-id <id>', 'gateway id accepted with the secret', DEFAULT_DEV_GATEWAY_ID)
     .option('--json', 'JSON lines on stdout')
-    .action((flags: { port: number; platform: string; secretFile?: string; gatewayId: string; json?: boolean }) => {
-      outcome = runDevConnector({ port: flags.port, platform: flags.platform, secretFile: flags.secretFile, gatewayId: flags.gatewayId, json: flags.json === true }, io);
+    .option('--no-stdin', 'do not read commands from stdin (run detached; stop with a signal); by default the end of stdin stops it')
+    .action((flags: { port: number; platform: string; secretFile?: string; gatewayId: string; json?: boolean; stdin: boolean }) => {
+      outcome = runDevConnector(
+        { port: flags.port, platform: flags.platform, secretFile: flags.secretFile, gatewayId: flags.gatewayId, json: flags.json === true, readStdin: flags.stdin },
+        io,
+      );
     });
 
   program

@@ -1,5 +1,5 @@
 /**
- * Incoming half of the line framing (spec §1): turns a stream of WebSocket message payloads into
+ * Incoming half of the line framing (relay-connector-contract.md §3): turns a stream of WebSocket message payloads into
  * JSON-object frames. Lines may be split across messages (even inside a multi-byte UTF-8
  * character), several may share one message, and a bad line is counted and skipped, never fatal.
  * @module

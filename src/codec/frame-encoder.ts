@@ -1,5 +1,5 @@
 /**
- * Outgoing half of the line framing (spec §1): one frame is one JSON object terminated by `"\n"`,
+ * Outgoing half of the line framing (relay-connector-contract.md §3): one frame is one JSON object terminated by `"\n"`,
  * sent as one WebSocket text message.
  * @module
  */

@@ -1,15 +1,16 @@
 /**
  * Reads the relay settings out of a YAML config file (`gateway.relay_url`, `gateway.relay_id`,
- * `gateway.relay_secret`, spec §14). Unknown keys are ignored so the relay can share a config file
- * with the rest of an application.
+ * `gateway.relay_secret`, relay-connector-contract.md §14). Other keys are ignored so the relay can share a config file
+ * with the rest of an application; a `gateway.relay_*` key that is not a relay setting is reported
+ * (a likely typo). Errors never quote the file's text: it may hold the secret.
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { LineCounter, isScalar, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { normalizeSettingValue } from './relay-settings.js';
+import { readBoundedFile } from './read-bounded-file.js';
 
 /** Relay settings found in a config file, trimmed; `undefined` means the file does not set it. */
 export interface RelayConfigFileValues {
@@ -19,6 +20,11 @@ export interface RelayConfigFileValues {
   readonly gatewayId: string | undefined;
   /** `gateway.relay_secret`. */
   readonly secret: string | undefined;
+  /**
+   * `relay_*` keys under `gateway` that are not relay settings (most likely typos), dotted. Other keys
+   * are the rest of the application's configuration and are not reported.
+   */
+  readonly unknownKeys: readonly string[];
 }
 
 /** A file that sets nothing, for callers that have no file. */
@@ -26,7 +32,40 @@ export const EMPTY_RELAY_CONFIG_FILE: RelayConfigFileValues = Object.freeze({
   url: undefined,
   gatewayId: undefined,
   secret: undefined,
+  unknownKeys: Object.freeze([]),
 });
+
+/** Largest config file read: far above any real one, small enough to never fill memory. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['relay_url', 'relay_id', 'relay_secret']);
+
+/**
+ * YAML problems in plain words, by the parser's error code. The parser's own messages are never
+ * shown: some quote the text around the problem, and that text may be a secret.
+ */
+const YAML_PROBLEMS: Readonly<Record<string, string>> = {
+  ALIAS_PROPS: 'an alias cannot have an anchor or a tag',
+  BAD_ALIAS: 'a malformed alias (a value starting with "*" must be quoted)',
+  BAD_DIRECTIVE: 'a malformed directive',
+  BAD_DQ_ESCAPE: 'a bad escape in a double-quoted string',
+  BAD_INDENT: 'bad indentation',
+  BAD_PROP_ORDER: 'anchor and tag in the wrong order',
+  BAD_SCALAR_START: 'a value that cannot start with this character (quote it)',
+  BLOCK_AS_IMPLICIT_KEY: 'a block value used as a key',
+  BLOCK_IN_FLOW: 'a block value inside [ ] or { }',
+  DUPLICATE_KEY: 'a key given twice',
+  IMPOSSIBLE: 'an impossible construct',
+  KEY_OVER_1024_CHARS: 'a key longer than 1024 characters',
+  MISSING_CHAR: 'a missing closing character (quote, bracket or brace)',
+  MULTILINE_IMPLICIT_KEY: 'a key spread over several lines',
+  MULTIPLE_ANCHORS: 'several anchors on one value',
+  MULTIPLE_DOCS: 'several documents in one file',
+  MULTIPLE_TAGS: 'several tags on one value',
+  TAB_AS_INDENT: 'a tab used for indentation',
+  TAG_RESOLVE_FAILED: 'a value that does not match its tag',
+  UNEXPECTED_TOKEN: 'something unexpected (check quoting and indentation)',
+};
 
 /** Label used in errors when the YAML came from the `configText` option rather than a file. */
 export const CONFIG_TEXT_LABEL = 'configText';
@@ -105,18 +144,24 @@ export function parseRelayConfigText(text: string, label: string = CONFIG_TEXT_L
   const syntaxError = doc.errors[0];
   if (syntaxError) {
     const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
-    throw new ConfigError(label, `invalid YAML at line ${line}, column ${col}: ${syntaxError.message}`, {
-      cause: syntaxError,
-    });
+    const problem = YAML_PROBLEMS[syntaxError.code] ?? syntaxError.code.toLowerCase().replace(/_/gu, ' ');
+    // No `cause`: the parser's error quotes the source, which may hold the secret.
+    throw new ConfigError(label, `invalid YAML at line ${line}, column ${col}: ${problem}`);
   }
 
   let data: unknown;
   try {
-    data = doc.toJS();
+    data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    // e.g. an alias without its anchor, or an alias bomb.
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(label, `cannot load YAML: ${reason}`, { cause: error });
+    // An alias without its anchor (`relay_secret: *abc`, an unquoted value starting with "*") or an
+    // alias bomb. The parser names the alias in its message, and that name may be the secret.
+    const alias = error instanceof ReferenceError || (error instanceof Error && /alias/iu.test(error.message));
+    throw new ConfigError(
+      label,
+      alias
+        ? 'cannot load YAML: an alias ("*name") refers to no anchor or is expanded too often; quote a value that starts with "*" or "&"'
+        : 'cannot load YAML: the document cannot be turned into data',
+    );
   }
 
   const result = configFileSchema.safeParse(data);
@@ -127,12 +172,10 @@ export function parseRelayConfigText(text: string, label: string = CONFIG_TEXT_L
     url: settingText(doc, 'relay_url', gateway.relay_url),
     gatewayId: settingText(doc, 'relay_id', gateway.relay_id),
     secret: settingText(doc, 'relay_secret', gateway.relay_secret),
+    unknownKeys: Object.keys(gateway)
+      .filter((key) => key.startsWith('relay_') && !KNOWN_KEYS.has(key))
+      .map((key) => `gateway.${key}`),
   };
-}
-
-function errnoCode(error: unknown): string | undefined {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string') return error.code;
-  return undefined;
 }
 
 /**
@@ -144,13 +187,6 @@ function errnoCode(error: unknown): string | undefined {
  * YAML; `setting` = the offending key for a bad value (see {@link parseRelayConfigText}).
  */
 export function readRelayConfigFile(path: string): RelayConfigFileValues {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = errnoCode(error);
-    const message = code === 'ENOENT' ? 'config file does not exist' : `cannot read config file (${code ?? 'unknown error'})`;
-    throw new ConfigError(path, message, { cause: error });
-  }
+  const { text } = readBoundedFile(path, { setting: path, what: 'config file', maxBytes: MAX_CONFIG_FILE_BYTES });
   return parseRelayConfigText(text, path);
 }

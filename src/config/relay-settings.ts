@@ -1,5 +1,5 @@
 /**
- * Names, defaults and validators of the individual relay settings (spec §14). Precedence between
+ * Names, defaults and validators of the individual relay settings (README "Configuration"). Precedence between
  * the environment and the config file lives in `resolve-relay-config.ts`; this module only knows
  * what one value must look like.
  * @module
@@ -41,21 +41,19 @@ export function normalizeSettingValue(raw: string | undefined): string | undefin
 
 const RELAY_URL_PROTOCOLS: ReadonlySet<string> = new Set(['ws:', 'wss:', 'http:', 'https:']);
 
-const relayUrlSchema = z.string().superRefine((value, ctx) => {
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected an absolute URL' });
-    return;
-  }
-  if (!RELAY_URL_PROTOCOLS.has(parsed.protocol)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `unsupported scheme "${parsed.protocol.slice(0, -1)}" (expected ws, wss, http or https)`,
-    });
-  }
-});
+/** What a relay URL must look like, for every message that rejects one. */
+export const RELAY_URL_EXPECTED = 'an absolute ws, wss, http or https URL';
+
+const relayUrlSchema = z.string().refine(
+  (value) => {
+    try {
+      return RELAY_URL_PROTOCOLS.has(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { message: `expected ${RELAY_URL_EXPECTED}` },
+);
 
 const MAX_RENDERED_CHARS = 200;
 
@@ -74,7 +72,7 @@ export function redactUrlUserinfo(url: string): string {
 
 /**
  * Validate a relay URL and strip every trailing `/`. The rest of the text is kept as written:
- * turning it into the dial URL (scheme mapping, `/relay` suffix) is the job of spec §2's normalizer.
+ * turning it into the dial URL (scheme mapping, `/relay` suffix) is the job of relay-connector-contract.md §1's normalizer.
  * @param value - A trimmed, non-empty value.
  * @param setting - The variable or file key that supplied it, named in the error.
  * @throws {ConfigError} When the value is not an absolute ws/wss/http/https URL.

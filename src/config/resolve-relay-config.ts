@@ -1,5 +1,5 @@
 /**
- * Resolves the relay settings from the environment and an optional YAML config file (spec §14):
+ * Resolves the relay settings from the environment and an optional YAML config file (README "Configuration"):
  * the environment wins, the file fills the gaps, and no URL anywhere means the relay is off.
  * @module
  */
@@ -28,11 +28,15 @@ export interface RelayConfigSource {
   readonly url: 'env' | 'file';
   /** `env` = both environment variables, `file` = both file keys, `none` = no credentials. */
   readonly credentials: 'env' | 'file' | 'none';
+  /** The config file read, when one was given (`configFile`), for messages like "credentials from file F". */
+  readonly configFile?: string;
+  /** Things worth telling the operator that are not errors: `gateway.relay_*` keys that are not relay settings. */
+  readonly warnings?: readonly string[];
 }
 
 /** The relay settings of one gateway, validated. Produced by {@link resolveRelayConfig}. */
 export interface RelayConfig {
-  /** The connector's base URL as configured, trailing `/` removed (not yet the dial URL of spec §2). */
+  /** The connector's base URL as configured, trailing `/` removed (not yet the dial URL of relay-connector-contract.md §1). */
   readonly url: string;
   /** Platform announced in the hello frame. */
   readonly platform: string;
@@ -125,7 +129,7 @@ function resolveCredentials(
 }
 
 /**
- * Resolve the relay settings (spec §14). Environment first, then the config file; every value is
+ * Resolve the relay settings (README "Configuration"). Environment first, then the config file; every value is
  * trimmed and a blank value counts as unset. The file, when given, is always read and validated,
  * so a broken file fails at start even if the environment supplies everything.
  * @returns The settings, or `null` when neither `GATEWAY_RELAY_URL` nor `gateway.relay_url` is set
@@ -165,7 +169,14 @@ export function resolveRelayConfig(options: ResolveRelayConfigOptions = {}): Rel
     botId,
     gatewayId: credentials.gatewayId,
     secret: credentials.secret,
-    source: { url: urlSource, credentials: credentials.source },
+    source: {
+      url: urlSource,
+      credentials: credentials.source,
+      ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
+      ...(file.unknownKeys.length > 0
+        ? { warnings: file.unknownKeys.map((key) => `${key} in ${options.configFile ?? CONFIG_TEXT_LABEL} is not a relay setting (the relay reads ${Object.values(RELAY_FILE_KEYS).join(', ')}); it is ignored`) }
+        : {}),
+    },
   };
 }
 

@@ -313,7 +313,7 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
       record.closeCode = code;
       events.emit('close', record);
     });
-    // Credential problems are reported after the upgrade, as close 4401 (spec §11).
+    // Credential problems are reported after the upgrade, as close 4401 (relay-connector-contract.md §10).
     if (rejectWith !== undefined) socket.close(CLOSE_UNAUTHORIZED, rejectWith);
   };
 

@@ -28,7 +28,8 @@ import {
 import type { PassthroughForward } from '../protocol/passthrough.js';
 import type { JsonObject } from '../protocol/wire-types.js';
 import { buildSessionKey } from '../session/session-key.js';
-import { createRelayConnection, type ConnectionMetrics, type Delivery } from '../transport/relay-connection.js';
+import { createRelayConnection, type ConnectionMetrics, type Delivery, type Redial, type RequestObservation } from '../transport/relay-connection.js';
+import type { LinkCause } from '../transport/link-cause.js';
 import type { DeliveryAbort } from '../transport/session-scheduler.js';
 import { validateGatewayOptions, type InspectObserver, type RelayGatewayOptions } from './gateway-options.js';
 import { ScopeMemory } from './scope-memory.js';
@@ -59,12 +60,18 @@ export interface StateChangeInfo {
   readonly previous: ConnectionStateName;
   /** Nested state path, e.g. `serving.live`. */
   readonly path: string;
-  /** Consecutive failed attempts (backoff ladder position). */
+  /** Consecutive failed attempts (backoff ladder position; reset after stable serving, not on a handshake). */
   readonly attempt: number;
   readonly lastClose: { readonly code: number; readonly reason: string } | null;
   readonly lastError: string | null;
   /** When the pending reconnect fires (ms since epoch), in `reconnecting`. */
   readonly nextRetryAt: number | null;
+  /** Why the link ended or never came up, when this change follows from it (a refused dial, a close, ...). */
+  readonly cause: LinkCause | null;
+  /** The backoff before the next dial, when entering `reconnecting`. */
+  readonly retryInMs: number | null;
+  /** Why a dial starts while a link was up: `fresh-token` (after a 4401), `replay` (flow control), `requested`. */
+  readonly redial?: Redial;
 }
 
 /** Result of {@link RelayGateway.getChatInfo}: always has a name and type to use. */
@@ -145,6 +152,13 @@ export interface RelayGateway {
    * Stately's inspector can be given as the `inspect` option instead). Returns a detach function.
    */
   inspect(observer: InspectObserver): () => void;
+  /**
+   * Be told about every outbound request once it settled: its op, its result (`success`, a failure
+   * code such as `timeout` or `not_connected`, the connector's `code`, or `failed`) and how long it
+   * took. For metrics (`registerGatewayMetrics` in `relay-gateway/prometheus` uses it). Returns a
+   * function that stops it.
+   */
+  observeRequests(observer: (request: RequestObservation) => void): () => void;
 }
 
 function requireText(name: string, value: unknown, allowEmpty = false): void {
@@ -179,7 +193,7 @@ class DeliveryContext implements MessageContext {
 
 /**
  * Create a relay gateway. Nothing is dialled until `start()`.
- * @throws {InvalidArgumentError} naming the first invalid option.
+ * @throws {ConfigError} (`ERR_CONFIG_INVALID`) naming the first invalid option, what was expected and what was received.
  */
 export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
   validateGatewayOptions(options);
@@ -303,6 +317,9 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
       lastClose: context.lastClose,
       lastError: context.lastError,
       nextRetryAt: context.nextRetryAt,
+      cause: change.cause,
+      retryInMs: change.retryInMs,
+      ...(change.redial ? { redial: change.redial } : {}),
     };
     for (const listener of [...stateListeners]) {
       try {
@@ -372,8 +389,8 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
       requireText('chatId', chatId);
       requireText('messageId', messageId);
       requireText('content', content, true);
-      // The platform cannot edit: answer locally, send nothing (spec §7).
-      if (connection.descriptor && !connection.descriptor.supports_edit) return { success: false, error: TRANSPORT_ERRORS.notSupported };
+      // The platform cannot edit: answer locally, send nothing (relay-connector-contract.md §8).
+      if (connection.descriptor && !connection.descriptor.supports_edit) return { success: false, error: TRANSPORT_ERRORS.notSupported, code: 'not_supported' };
       return request(editAction(chatId, messageId, content, { metadata: scopes.attach(chatId, editOptions.metadata) }));
     },
     async typing(chatId, typingOptions = {}) {
@@ -417,6 +434,10 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
     inspect(observer) {
       const subscription = connection.actor.system.inspect(observer);
       return () => subscription.unsubscribe();
+    },
+    observeRequests: (observer) => {
+      if (typeof observer !== 'function') throw new InvalidArgumentError('observeRequests', 'expected a function');
+      return connection.observeRequests(observer);
     },
   };
 }

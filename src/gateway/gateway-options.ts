@@ -1,13 +1,14 @@
 /**
  * Options of {@link createRelayGateway}, validated with zod at the boundary so a mistake names the
- * option, what was expected and what arrived (e.g. `timeouts.outboundMs: expected positive integer,
+ * option, what was expected and what arrived (e.g. `timeouts.outboundMs: expected a positive number,
  * received -5`).
  * @module
  */
 import { z } from 'zod';
 import type { ClientOptions } from 'ws';
 import type { InspectionEvent, Observer } from 'xstate';
-import { InvalidArgumentError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { parseRelayUrlSetting, RELAY_URL_EXPECTED } from '../config/relay-settings.js';
 import type { Logger } from '../logger.js';
 import type { WebSocketFactory } from '../transport/socket-actor.js';
 import { toValidationIssues } from '../protocol/validation.js';
@@ -15,7 +16,7 @@ import { toValidationIssues } from '../protocol/validation.js';
 const positiveMs = z.number().int().positive();
 const nonEmpty = z.string().trim().min(1);
 
-/** Backoff overrides; see spec §12. */
+/** Backoff overrides; see relay-connector-contract.md §13. */
 export interface ReconnectOptions {
   /** First wait. @default 1000 */
   readonly baseMs?: number;
@@ -45,7 +46,7 @@ export interface TimeoutOptions {
   readonly pongTimeoutMs?: number;
 }
 
-/** How session keys are built (spec §13). */
+/** How session keys are built (see `buildSessionKey`). */
 export interface SessionKeyConfig {
   /** One session per user in groups. @default true */
   readonly groupSessionsPerUser?: boolean;
@@ -60,7 +61,7 @@ export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEve
 
 /** Options of {@link createRelayGateway}. `...resolveRelayConfig()` can be spread in. */
 export interface RelayGatewayOptions {
-  /** Connector base URL (`https://connector.example`); `/relay` is appended (spec §2). */
+  /** Connector base URL (`https://connector.example`); `/relay` is appended (relay-connector-contract.md §1). */
   readonly url: string;
   /** Platform this gateway serves, sent in `hello`. @default "relay" */
   readonly platform?: string;
@@ -118,7 +119,7 @@ export interface RelayGatewayOptions {
 const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'expected function' });
 
 const optionsSchema = z.strictObject({
-  url: nonEmpty,
+  url: z.string(),
   platform: nonEmpty.optional(),
   botId: z.string().optional(),
   gatewayId: z.string().nullish(),
@@ -165,16 +166,71 @@ const optionsSchema = z.strictObject({
   source: z.unknown().optional(),
 });
 
+/** Option names, for "did you mean" suggestions. */
+const OPTION_NAMES: readonly string[] = Object.keys(optionsSchema.shape);
+
+/** The known option closest to a misspelt one, when it is close enough to be a likely typo. */
+function suggestOption(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of OPTION_NAMES) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  // Also catch a known name wrapped in more words (`relayUrl` for `url`).
+  const contained = OPTION_NAMES.find((candidate) => candidate.length >= 3 && lower.includes(candidate.toLowerCase()));
+  if (best && best.distance <= 2) return best.name;
+  return contained;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const kept = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = kept;
+    }
+  }
+  return row[b.length]!;
+}
+
+const present = (value: string | null | undefined): value is string => typeof value === 'string' && value.trim() !== '';
+
 /**
- * Check options; throws {@link InvalidArgumentError} naming the first bad option (dotted path),
- * what was expected and what was received. Secrets are never echoed.
+ * Check options at construction, so a gateway that cannot work never starts: every option's type
+ * and range, the URL (absolute, ws/wss/http/https), and the credential pair (both or neither).
+ * @throws {ConfigError} (`ERR_CONFIG_INVALID`) naming the first bad option (dotted path), what was
+ * expected and what was received, as `<option>: expected <what>, received <what>`. A secret is never
+ * echoed, nor a URL's userinfo.
  */
 export function validateGatewayOptions(options: RelayGatewayOptions): void {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('options', `expected an object, received ${options === null ? 'null' : typeof options}`);
   const result = optionsSchema.safeParse(options, { reportInput: true });
-  if (result.success) return;
-  const issue = toValidationIssues(result.error)[0];
-  if (!issue) return;
-  const received = issue.path === 'secret' ? '(hidden)' : issue.received;
-  const path = issue.path || 'options';
-  throw new InvalidArgumentError(path, issue.message.includes('Unrecognized key') ? issue.message : `expected ${issue.expected}, received ${received}`);
+  if (!result.success) {
+    const issue = toValidationIssues(result.error)[0];
+    if (!issue) throw new ConfigError('options', 'expected valid options');
+    const path = issue.path || 'options';
+    if (issue.expected === 'no such key') {
+      const suggestion = suggestOption(path.split('.').at(-1) ?? path);
+      throw new ConfigError(path, `unknown option${suggestion && !path.includes('.') ? ` (did you mean ${suggestion}?)` : ''}`);
+    }
+    const received = path === 'secret' ? '(hidden)' : issue.received;
+    throw new ConfigError(path, `expected ${issue.expected}, received ${received}`);
+  }
+  try {
+    parseRelayUrlSetting(options.url.trim(), 'url');
+  } catch (error) {
+    if (options.url.trim() === '') throw new ConfigError('url', `expected ${RELAY_URL_EXPECTED}, received an empty string`);
+    throw error;
+  }
+  // Authentication needs both halves; one alone would be refused with 4401 on every dial, forever.
+  if (present(options.gatewayId) && !present(options.secret)) {
+    throw new ConfigError('secret', `expected a secret to go with gatewayId ${JSON.stringify(options.gatewayId)}, received ${options.secret === undefined ? 'nothing' : 'an empty value'}`);
+  }
+  if (!present(options.gatewayId) && present(options.secret)) {
+    throw new ConfigError('gatewayId', `expected a gateway id to go with the secret, received ${options.gatewayId === undefined || options.gatewayId === null ? 'nothing' : 'an empty value'}`);
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Tenant-scope re-attachment (spec §7): per chat, the scope and author last seen inbound, so replies
+ * Tenant-scope re-attachment (relay-connector-contract.md §8): per chat, the scope and author last seen inbound, so replies
  * carry `metadata.scope_id` / `metadata.guild_id` / `metadata.user_id` and the connector can attribute
  * egress to a tenant. Bounded: least recently used chats are forgotten first.
  * @module

@@ -1,5 +1,5 @@
 /**
- * The application-facing view of a descriptor (spec §5 "derived surface"), camelCased.
+ * The application-facing view of a descriptor (relay-connector-contract.md §5 "derived surface"), camelCased.
  * @module
  */
 import { LEGACY_SUPPORTED_OPS, type CapabilityDescriptor, type LenUnit } from './descriptor.js';

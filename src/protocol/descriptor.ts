@@ -1,5 +1,5 @@
 /**
- * The capability descriptor (spec §5): what the connector says the platform behind it can do.
+ * The capability descriptor (relay-connector-contract.md §5): what the connector says the platform behind it can do.
  * Parsed once per handshake, frozen, and exposed to the application as {@link Capabilities}.
  * @module
  */

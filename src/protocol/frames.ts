@@ -1,5 +1,5 @@
 /**
- * Every frame of the protocol in both directions (spec §4), with builders for the gateway's frames
+ * Every frame of the protocol in both directions (relay-connector-contract.md §6), with builders for the gateway's frames
  * and one validating entry point for the connector's, {@link parseConnectorFrame}.
  * @module
  */

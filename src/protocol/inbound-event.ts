@@ -1,5 +1,5 @@
 /**
- * The MessageEvent wire object carried by `inbound` frames (spec §6).
+ * The MessageEvent wire object carried by `inbound` frames (relay-connector-contract.md §7).
  * @module
  */
 import { z } from 'zod';

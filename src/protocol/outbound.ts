@@ -1,5 +1,5 @@
 /**
- * Outbound actions (spec §7): what the gateway asks the connector to do, carried in
+ * Outbound actions (relay-connector-contract.md §8): what the gateway asks the connector to do, carried in
  * `outbound.action`, and the results the connector answers with.
  * @module
  */
@@ -76,7 +76,7 @@ export type FollowUpAction = z.infer<typeof followUpActionSchema>;
 export type GetChatInfoAction = z.infer<typeof getChatInfoActionSchema>;
 /** Any outbound action. */
 export type OutboundAction = z.infer<typeof outboundActionSchema>;
-/** Actions addressed to a chat: the ones that get tenant scope re-attached (spec §7). */
+/** Actions addressed to a chat: the ones that get tenant scope re-attached (relay-connector-contract.md §8). */
 export type ChatAddressedAction = SendAction | EditAction | TypingAction;
 
 /** Build a `send` action; `reply_to` defaults to `null` and `metadata` to `{}` so both keys are always present. */
@@ -138,9 +138,17 @@ export interface SendResult {
    * lost while waiting): the action may or may not have happened, so retry only if duplicates are fine.
    */
   readonly ambiguous?: boolean;
+  /**
+   * Stable code of a failure the gateway itself reports (switch on this, not on `error`):
+   * `not_connected`, `closed`, `timeout`, `connection_lost`, `send_failed`, `not_supported`.
+   */
+  readonly code?: TransportFailureCode;
 }
 
-/** Projected chat info (spec §7). */
+/** Codes of the failures the transport itself reports (see {@link SendResult.code}). */
+export type TransportFailureCode = 'not_connected' | 'closed' | 'timeout' | 'connection_lost' | 'send_failed' | 'not_supported';
+
+/** Projected chat info (relay-connector-contract.md §8). */
 export interface ChatInfo {
   /** Chat name; the chat id when the connector does not know one. */
   readonly name: string;
@@ -148,7 +156,7 @@ export interface ChatInfo {
   readonly type: string;
 }
 
-/** The exact `error` strings of transport-level failures (spec §7). */
+/** The exact `error` strings of transport-level failures (relay-connector-contract.md §8). */
 export const TRANSPORT_ERRORS = Object.freeze({
   notConnected: 'relay transport not connected',
   closed: 'relay transport closed',

@@ -1,5 +1,5 @@
 /**
- * The `forward` object of a `passthrough_forward` frame (spec §10): a webhook call the connector has
+ * The `forward` object of a `passthrough_forward` frame (relay-connector-contract.md §12): a webhook call the connector has
  * already verified, sanitised and answered at its edge. The gateway performs no signature checks.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Platform names the gateway recognises on the wire. An unknown name becomes `relay` (spec §6), so a
+ * Platform names the gateway recognises on the wire. An unknown name becomes `relay` (relay-connector-contract.md §7), so a
  * connector cannot make the gateway invent new session-key namespaces with arbitrary strings.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * SessionSource: where an inbound message came from (spec §6). Parsed from the wire with its defaults
+ * SessionSource: where an inbound message came from (relay-connector-contract.md §7). Parsed from the wire with its defaults
  * and the `scope_id`/`guild_id` alias resolved; serialised back with {@link sessionSourceToWire} in the
  * reference's exact key order.
  * @module

@@ -1,5 +1,5 @@
 /**
- * Session keys (spec §13): the deterministic name of one conversation. Two messages share an agent
+ * Session keys (the rules are stated below, with the vectors they must match): the deterministic name of one conversation. Two messages share an agent
  * session exactly when their keys are equal, so the layout must stay byte-identical to the
  * reference's, or existing sessions would split or, worse, merge.
  * @module
@@ -93,7 +93,7 @@ function participantId(source: SessionKeySource, isWhatsApp: boolean): string | 
 }
 
 /**
- * Build the session key of a message source (spec §13), byte-identical to the reference.
+ * Build the session key of a message source, byte-identical to the reference.
  *
  * Layout: `<namespace>:<platform>:<slot>[:<slack scope>][:<chat>]` followed, in DMs, by
  * `[:<user>][:<thread>]` and elsewhere by `[:<thread>][:<user>]`. A DM is keyed by its chat, or by

@@ -1,5 +1,5 @@
 /**
- * Remembers deliveries so overlapping replays run a handler once (spec §9): keyed by `bufferId` and
+ * Remembers deliveries so overlapping replays run a handler once (relay-connector-contract.md §11): keyed by `bufferId` and
  * by `platform:chat_id:message_id`. A delivery that is still outstanding (queued or running) is never
  * forgotten, however long the backlog; completed ones stay in a bounded window of the most recent.
  * @module

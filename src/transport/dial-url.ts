@@ -1,5 +1,5 @@
 /**
- * The dial URL (spec §2): operators configure the connector's base URL, in whatever form they
+ * The dial URL (relay-connector-contract.md §1): operators configure the connector's base URL, in whatever form they
  * copied it; the gateway dials that connector's `/relay` WebSocket endpoint.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Outbound request/response correlation by `requestId` (spec §7). Every request settles exactly
+ * Outbound request/response correlation by `requestId` (relay-connector-contract.md §8). Every request settles exactly
  * once: with the connector's result, at its timeout (ambiguous), or at once when the link drops
  * (ambiguous) or the gateway stops. No promise is ever left hanging.
  * @module
@@ -17,18 +17,18 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
-/** Failure outcomes of spec §7, ready to resolve with. */
+/** Failure outcomes of relay-connector-contract.md §8, ready to resolve with. */
 export const FAILURES = Object.freeze({
-  notConnected: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.notConnected } },
-  closed: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.closed } },
-  timedOut: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.timedOut, ambiguous: true } },
-  connectionLost: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.connectionLost, ambiguous: true } },
+  notConnected: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.notConnected, code: 'not_connected' } },
+  closed: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.closed, code: 'closed' } },
+  timedOut: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.timedOut, ambiguous: true, code: 'timeout' } },
+  connectionLost: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.connectionLost, ambiguous: true, code: 'connection_lost' } },
 } as const satisfies Record<string, RequestOutcome>);
 
 /** Build the outcome of a failed write. */
 export function sendFailed(error: unknown): RequestOutcome {
   const reason = error instanceof Error ? error.message : String(error);
-  return { ok: false, failure: { success: false, error: `${TRANSPORT_ERRORS.sendFailed}${reason}` } };
+  return { ok: false, failure: { success: false, error: `${TRANSPORT_ERRORS.sendFailed}${reason}`, code: 'send_failed' } };
 }
 
 /** The table of requests waiting for `outbound_result`. */

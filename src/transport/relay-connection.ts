@@ -26,6 +26,7 @@ import {
 } from '../protocol/frames.js';
 import type { OutboundAction, SendResult } from '../protocol/outbound.js';
 import { DEFAULT_DEDUPE_WINDOW, DeliveryLedger, type LedgerEntry } from './delivery-ledger.js';
+import { classifyCloseCause, classifyFailure, type LinkCause } from './link-cause.js';
 import { toDialUrl } from './dial-url.js';
 import type { DataFrame, LinkSink, LinkWriter, RejectedInput } from './link.js';
 import { FAILURES, PendingRequests, sendFailed, type RequestOutcome } from './pending-requests.js';
@@ -58,7 +59,7 @@ export interface DeliveryRouter {
 
 /** Options of {@link createRelayConnection}. */
 export interface RelayConnectionOptions {
-  /** Connector base URL; normalised with `toDialUrl` (spec §2). */
+  /** Connector base URL; normalised with `toDialUrl` (relay-connector-contract.md §1). */
   readonly url: string;
   /** `hello.platform`. @default "relay" */
   readonly platform?: string;
@@ -127,6 +128,8 @@ export interface ConnectionMetrics {
   handshakes: number;
   /** Reconnects, keyed by the close code that caused them (`dial-failed`, `timeout`, ... for others). */
   reconnectsByCode: Record<string, number>;
+  /** Reconnects (and re-dials), keyed by cause: `refused`, `dns`, `tls`, `closed`, `no-pong`, `replay`, ... (see LinkCauseKind). */
+  reconnectsByCause: Record<string, number>;
   framesIn: number;
   framesOut: number;
   malformedLines: number;
@@ -159,13 +162,39 @@ export interface ConnectionMetrics {
   replayRedials: number;
 }
 
+/** Why a dial started while a link was up (or coming up): see {@link StateChange.redial}. */
+export type Redial = 'fresh-token' | 'replay' | 'requested';
+
+/** One settled request, as {@link RelayConnection.observeRequests} reports it. */
+export interface RequestObservation {
+  /** The action's `op` (`send`, `edit`, ...). */
+  readonly op: string;
+  /**
+   * `success`; the failure code a transport failure carries (`not_connected`, `timeout`, ...); the
+   * connector result's `code` when it failed with one; else `failed`.
+   */
+  readonly result: string;
+  /** From the call to the outcome, in milliseconds. */
+  readonly durationMs: number;
+}
+
 /** A state change, as the application sees it. */
 export interface StateChange {
   readonly state: ConnectionStateName;
   readonly previous: ConnectionStateName;
-  /** Nested state path, e.g. `serving.awaitingPong`. */
+  /** Public state path, e.g. `serving.awaitingPong`. */
   readonly path: string;
   readonly context: ConnectionContext;
+  /** Why the link ended or never came up, when this change is the consequence of it; else null. */
+  readonly cause: LinkCause | null;
+  /** The backoff before the next dial, when entering `reconnecting`; else null. */
+  readonly retryInMs: number | null;
+  /**
+   * Set when a dial starts while a link was up or coming up: `fresh-token` (the one immediate re-dial
+   * after a 4401, relay-connector-contract.md §10), `replay` (after flow control, for the connector's replay) or `requested`
+   * (`reconnectNow()`).
+   */
+  readonly redial?: Redial;
 }
 
 /** The transport's interface. */
@@ -194,11 +223,16 @@ export interface RelayConnection {
   readonly descriptor: CapabilityDescriptor | null;
   /** Subscribe to state changes; returns an unsubscribe function. */
   onStateChange(listener: (change: StateChange) => void): () => void;
+  /** Told about every request once it has settled (for metrics); returns an unsubscribe function. */
+  observeRequests(observer: (request: RequestObservation) => void): () => void;
   /** Counters and gauges. */
   metrics(): ConnectionMetrics;
   /** The underlying actor, for inspection and tests. */
   readonly actor: Actor<ConnectionMachine>;
 }
+
+/** Default of {@link RelayConnectionOptions.outboundTimeoutMs}: 30 s (relay-connector-contract.md §12). */
+export const DEFAULT_OUTBOUND_TIMEOUT_MS = 30_000;
 
 /** Default of {@link RelayConnectionOptions.maxQueuedInbound}. */
 export const DEFAULT_MAX_QUEUED_INBOUND = 50_000;
@@ -217,7 +251,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const dialUrl = toDialUrl(options.url);
-  const outboundTimeoutMs = positiveInteger('outboundTimeoutMs', options.outboundTimeoutMs, 30_000);
+  const outboundTimeoutMs = positiveInteger('outboundTimeoutMs', options.outboundTimeoutMs, DEFAULT_OUTBOUND_TIMEOUT_MS);
   const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes, DEFAULT_MAX_LINE_BYTES);
   const maxPayload = positiveInteger('maxPayload', options.maxPayload, 4 * 1024 * 1024);
   const concurrency = positiveInteger('concurrency', options.concurrency, 64);
@@ -244,12 +278,25 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     interruptsReceived: 0,
     interruptsUnknown: 0,
     lateResults: 0,
+    reconnectsByCause: {} as Record<string, number>,
     inboundDeferred: 0,
     inboundShed: 0,
     framesBeforeHandshake: 0,
   };
 
   const pending = new PendingRequests();
+  const requestObservers = new Set<(request: RequestObservation) => void>();
+  const observeRequest = (op: string, outcome: RequestOutcome, durationMs: number): void => {
+    const code = outcome.ok ? outcome.result.code : undefined;
+    const result = outcome.ok ? (outcome.result.success === true ? 'success' : typeof code === 'string' && code !== '' ? code : 'failed') : (outcome.failure.code ?? 'failed');
+    for (const observer of [...requestObservers]) {
+      try {
+        observer({ op, result, durationMs });
+      } catch (error) {
+        log(logger, 'error', 'relay: request observer failed', { error: String(error) });
+      }
+    }
+  };
   const ledger = new DeliveryLedger(dedupeWindow);
   let writer: LinkWriter | null = null;
   // Bumped on every handshake, so work started for one link can tell that it is gone.
@@ -483,29 +530,65 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   let state: ConnectionStateName = 'idle';
   let stateSince = now();
   let replayRedialsSeen = 0;
+  // The newest cause seen (kept across states, so start() can say what last went wrong).
+  let lastCause: LinkCause | null = null;
   const listeners = new Set<(change: StateChange) => void>();
+
+  // The context of the previous snapshot: a close is new when `lastClose` is a new record.
+  let previousContext: ConnectionContext | undefined;
+
+  /**
+   * Why the link ended on this change (null when it did not). A new close record means a close; no
+   * new close with a failure recorded means a failed dial, handshake or timeout.
+   */
+  const causeOf = (next: ConnectionStateName, previous: ConnectionStateName, context: ConnectionContext): LinkCause | null => {
+    const ended = next === 'reconnecting' || next === 'stopped' || next === 'disabled' || (next === 'dialing' && previous !== 'idle' && previous !== 'reconnecting');
+    if (!ended) return null;
+    if (next === 'stopped' && stopRequested) return { kind: 'stopped', summary: 'stopped on request' };
+    if (context.lastClose && context.lastClose !== previousContext?.lastClose) return classifyCloseCause(context.lastClose, next === 'disabled');
+    if (context.lastError && next !== 'dialing') return classifyFailure(context.lastError);
+    return null;
+  };
+
+  /** Why a dial started while a link was up or coming up, if it did. */
+  const redialOf = (next: ConnectionStateName, previous: ConnectionStateName, context: ConnectionContext, cause: LinkCause | null): Redial | undefined => {
+    if (next !== 'dialing' || previous === 'idle' || previous === 'reconnecting') return undefined;
+    if (context.replayRedials > replayRedialsSeen) return 'replay';
+    if (cause?.kind === 'unauthorized' && context.provisional) return 'fresh-token';
+    return 'requested';
+  };
 
   actor.subscribe({
     next: (snapshot) => {
       const next = connectionStateOf(snapshot);
-      if (next === state) return;
+      const context = snapshot.context;
+      if (next === state) {
+        previousContext = context;
+        return;
+      }
       const previous = state;
       state = next;
       stateSince = now();
-      const context = snapshot.context;
-      if (next === 'reconnecting' || (next === 'dialing' && previous !== 'idle' && previous !== 'reconnecting')) {
-        const replay = context.replayRedials > replayRedialsSeen;
-        const key = replay ? 'replay' : previous === 'dialing' ? 'dial-failed' : context.lastClose ? String(context.lastClose.code) : 'timeout';
+      const cause = causeOf(next, previous, context);
+      const redial = redialOf(next, previous, context, cause);
+      previousContext = context;
+      if (next === 'reconnecting' || redial !== undefined) {
+        const key = redial === 'replay' ? 'replay' : previous === 'dialing' ? 'dial-failed' : context.lastClose ? String(context.lastClose.code) : 'timeout';
         m.reconnectsByCode[key] = (m.reconnectsByCode[key] ?? 0) + 1;
+        const causeKey = redial === 'replay' || redial === 'requested' ? redial : (cause?.kind ?? 'other');
+        m.reconnectsByCause[causeKey] = (m.reconnectsByCause[causeKey] ?? 0) + 1;
       }
       replayRedialsSeen = context.replayRedials;
+      lastCause = cause ?? lastCause;
+      const retryInMs = next === 'reconnecting' ? context.backoffMs : null;
       // A failed dial or a lost link is worth a warning each time: nothing retries silently.
       const level = next === 'disabled' ? 'error' : next === 'reconnecting' ? 'warn' : 'info';
-      log(logger, level, `relay: ${previous} -> ${next}`, {
-        attempt: context.attempt,
+      log(logger, level, `relay: ${previous} -> ${next}${cause ? `: ${cause.summary}` : ''}${redial ? ` (re-dial: ${redial})` : ''}`, {
+        failures: context.attempt,
+        cause: cause?.kind,
         lastClose: context.lastClose,
         lastError: context.lastError,
-        ...(next === 'reconnecting' ? { retryInMs: context.backoffMs } : {}),
+        ...(retryInMs !== null ? { retryInMs } : {}),
       });
       if (next === 'stopped' || next === 'disabled') {
         pending.failAll(next === 'disabled' ? FAILURES.connectionLost : FAILURES.closed);
@@ -514,7 +597,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
         const dropped = scheduler.close(new GatewayStoppedError(`the gateway is ${next}`));
         if (dropped > 0) log(logger, 'warn', 'relay: inbound deliveries dropped at the end', { dropped, state: next });
       }
-      const change: StateChange = { state: next, previous, path: connectionStatePathOf(snapshot), context };
+      const change: StateChange = { state: next, previous, path: connectionStatePathOf(snapshot), context, cause, retryInMs, ...(redial ? { redial } : {}) };
       for (const listener of [...listeners]) {
         try {
           listener(change);
@@ -541,23 +624,27 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       listeners.add(listener);
       const unsubscribe = (): boolean => listeners.delete(listener);
       const snapshot = actor.getSnapshot();
-      check({ state, previous: state, path: connectionStatePathOf(snapshot), context: snapshot.context });
+      check({ state, previous: state, path: connectionStatePathOf(snapshot), context: snapshot.context, cause: lastCause, retryInMs: null });
     });
 
   let idleOutcome: Promise<boolean> | null = null;
 
-  const endError = (change: StateChange): Error =>
-    change.state === 'disabled'
-      ? new RelayDisabledError(change.context.disabledReason ?? 'relay disabled', change.context.lastClose?.code)
-      : new GatewayStoppedError('the gateway stopped before it was serving', {
-          closeCode: change.context.lastClose?.code,
-          lastError: change.context.lastError ?? undefined,
-        });
+  const endError = (change: StateChange): Error => {
+    if (change.state === 'disabled') return new RelayDisabledError(change.context.disabledReason ?? 'relay disabled', change.context.lastClose?.code);
+    const cause = change.cause ?? lastCause;
+    // Say what happened: on request, or the last failure (with reconnect off, or while stopping).
+    const why = cause ? `: ${cause.summary}` : '';
+    return new GatewayStoppedError(`the gateway stopped before it was serving${why}`, {
+      closeCode: cause?.closeCode ?? change.context.lastClose?.code,
+      lastError: change.context.lastError ?? undefined,
+      ...(cause && cause.kind !== 'stopped' ? { cause: new Error(cause.error ?? cause.summary) } : {}),
+    });
+  };
 
   const connection: RelayConnection = {
     start() {
       const snapshot = actor.getSnapshot();
-      const current: StateChange = { state, previous: state, path: connectionStatePathOf(snapshot), context: snapshot.context };
+      const current: StateChange = { state, previous: state, path: connectionStatePathOf(snapshot), context: snapshot.context, cause: lastCause, retryInMs: null };
       if (state === 'disabled' || state === 'stopped') return Promise.reject(endError(current));
       if (state === 'serving') return Promise.resolve();
       const serving = whenState<void>((change) => {
@@ -611,13 +698,24 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     },
 
     request(action) {
+      const started = requestObservers.size > 0 ? performance.now() : 0;
       // Terminal states and a stop in progress are "closed", not a transient "not connected".
-      if (!writer && (stopRequested || state === 'disabled' || state === 'stopped')) return Promise.resolve(FAILURES.closed);
-      if (!writer) return Promise.resolve(FAILURES.notConnected);
-      const requestId = `${requestPrefix}-${++requestCounter}`;
-      const outcome = pending.wait(requestId, outboundTimeoutMs);
-      write(outboundFrame(requestId, action)).catch((error: unknown) => pending.settle(requestId, sendFailed(error)));
+      let outcome: Promise<RequestOutcome>;
+      if (!writer && (stopRequested || state === 'disabled' || state === 'stopped')) outcome = Promise.resolve(FAILURES.closed);
+      else if (!writer) outcome = Promise.resolve(FAILURES.notConnected);
+      else {
+        const requestId = `${requestPrefix}-${++requestCounter}`;
+        outcome = pending.wait(requestId, outboundTimeoutMs);
+        write(outboundFrame(requestId, action)).catch((error: unknown) => pending.settle(requestId, sendFailed(error)));
+      }
+      // Only watched requests pay for the clock and the extra callback.
+      if (requestObservers.size > 0) void outcome.then((settled) => observeRequest(action.op, settled, performance.now() - started));
       return outcome;
+    },
+
+    observeRequests(observer) {
+      requestObservers.add(observer);
+      return () => void requestObservers.delete(observer);
     },
 
     async interrupt(sessionKey, reason = null) {
@@ -658,6 +756,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
         dials: m.dials,
         handshakes: context.handshakes,
         reconnectsByCode: { ...m.reconnectsByCode },
+        reconnectsByCause: { ...m.reconnectsByCause },
         framesIn: counters.framesIn,
         framesOut: counters.framesOut,
         malformedLines: m.malformedLines,

@@ -1,5 +1,5 @@
 /**
- * Runs inbound handlers off the reader (spec §8: the reader never awaits application code): one at
+ * Runs inbound handlers off the reader (relay-connector-contract.md §9: the reader never awaits application code): one at
  * a time and in arrival order per session, different sessions concurrently up to a cap. It never
  * pauses the reader: control frames (results, pongs, acks, closes) share the socket with inbound
  * work, so the backlog is counted here (frames and bytes) and bounded by the caller's intake policy.

@@ -223,8 +223,11 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
     };
 
     const onError = (error: Error & { code?: string }): void => {
-      // `ws` follows every error with 'close'; remember the first message for DIAL_FAILED.
-      dialError ??= error.message;
+      // `ws` follows every error with 'close'; remember the first message for DIAL_FAILED, with its
+      // errno or TLS code when the message leaves it out (TLS messages do), so it can be classified.
+      // OpenSSL messages end in a newline: one line, always (it ends up in logs and state lines).
+      const message = error.message.replace(/\s+/gu, ' ').trim();
+      dialError ??= error.code && !message.includes(error.code) ? `${message} (${error.code})` : message;
       // ws refuses a message over maxPayload and drops the link; its close then reads 1006.
       // Report what really happened: the peer sent a message that was too big.
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') tooBig = true;

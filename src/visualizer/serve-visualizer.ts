@@ -5,9 +5,9 @@
  * @module
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../errors.js';
+import { listen, type Listening } from '../http/listen.js';
 import { log, silentLogger, type Logger } from '../logger.js';
 import type { RelayGateway } from '../gateway/create-relay-gateway.js';
 import { toValidationIssues } from '../protocol/validation.js';
@@ -155,20 +155,15 @@ export async function serveVisualizer(gateway: RelayGateway, options: Visualizer
       response.end('internal error\n');
     });
   });
+  let bound: Listening;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    bound = await listen(server, options.port ?? 0, host);
   } catch (error) {
     detach();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  const { port } = bound;
+  const url = `${bound.origin}/`;
   log(logger, 'info', 'visualizer: serving', { url });
 
   let closing: Promise<void> | undefined;

@@ -33,8 +33,8 @@ describe('resolveConnectSettings', () => {
     const config = file('pair.yaml', `gateway:\n  relay_url: ${URL_}\n  relay_id: file-id\n  relay_secret: file-secret\n`);
     const s = resolveConnectSettings(flags({ config }), { GATEWAY_RELAY_ID: 'env-id' });
     expect(s.gateway).toMatchObject({ url: URL_, gatewayId: 'file-id', secret: 'file-secret' });
-    expect(s.provenance).toEqual({ url: 'file', platform: 'default', botId: 'default', credentials: 'file' });
-    expect(s.warnings).toEqual([expect.stringContaining('GATEWAY_RELAY_ID is set without GATEWAY_RELAY_SECRET, so it is ignored')]);
+    expect(s.provenance).toEqual({ url: `config file ${config}`, platform: 'default', botId: 'default', credentials: `config file ${config}` });
+    expect(s.warnings).toEqual([`GATEWAY_RELAY_ID is set without GATEWAY_RELAY_SECRET, so it is ignored (the environment pair is used only when both are set); credentials: from the config file ${config}`]);
   });
 
   it('maps the timeout flags and --visualize', () => {

@@ -47,8 +47,11 @@ describe('relay-gateway connect', () => {
     const printed = [...cli.stdout, ...cli.stderr].join('\n');
     expect(printed).not.toContain(SECRET);
     expect(printed).not.toMatch(/Bearer|token/i);
-    // Every stdout line is JSON with an event field.
+    // Every stdout line is JSON with an event field and the time it happened (ISO 8601).
     expect(cli.stdout.every((line) => typeof (JSON.parse(line) as { event?: unknown }).event === 'string')).toBe(true);
+    for (const line of cli.jsonWithTime()) expect(line.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/u);
+    // A stop that was asked for says so; the last close (none here) is not repeated as its cause.
+    expect(cli.json().at(-1)).toEqual({ event: 'state', state: 'stopped', cause: 'stopped', message: 'stopped on request' });
   });
 
   it('exits 3 with a disabled line when the connector revokes the credential', async () => {
@@ -73,13 +76,25 @@ describe('relay-gateway connect', () => {
     expect(cli.json().some((l) => l.event === 'error')).toBe(true);
   });
 
-  it('reports reconnects with the attempt and close code', async () => {
+  it('reports reconnects with the cause, the close, the failure count and the retry delay', async () => {
     const connector = await useConnector();
     const cli = runCliProcess(['connect', '--url', connector.url, '--json']);
     await cli.waitForJson((l) => l.state === 'serving');
     connector.closeLinks(1012, 'restart');
     const reconnecting = await cli.waitForJson((l) => l.state === 'reconnecting');
-    expect(reconnecting).toEqual({ event: 'state', state: 'reconnecting', attempt: 1, closeCode: 1012, closeReason: 'restart' });
+    expect(reconnecting).toEqual({
+      event: 'state',
+      state: 'reconnecting',
+      failures: 1,
+      retryInMs: expect.any(Number),
+      cause: 'closed',
+      message: 'the connector closed the link (close 1012 "restart")',
+      closeCode: 1012,
+      closeReason: 'restart',
+    });
+    // The first step of the ladder is 1 s, jittered to 50-100 %.
+    expect(reconnecting.retryInMs).toBeGreaterThanOrEqual(500);
+    expect(reconnecting.retryInMs).toBeLessThanOrEqual(1000);
     await connector.waitForHandshake(2);
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(0);
@@ -129,10 +144,10 @@ describe('relay-gateway connect', () => {
     { args: ['connect', '--url', 'http://127.0.0.1:1', '--handshake-timeout', 'soon'], env: {}, names: "'--handshake-timeout <ms>'" },
     { args: ['connect', '--url', 'http://127.0.0.1:1', '--platform', 'Telegram'], env: {}, names: '--platform:' },
     { args: ['connect', '--url', 'http://127.0.0.1:1', '--gateway-id', 'g'], env: {}, names: '--secret-file:' },
-    { args: ['connect', '--url', 'http://127.0.0.1:1', '--secret-file', '/nonexistent/secret'], env: {}, names: '--secret-file: cannot read' },
+    { args: ['connect', '--url', 'http://127.0.0.1:1', '--secret-file', '/nonexistent/secret'], env: {}, names: '--secret-file: secret file "/nonexistent/secret" does not exist' },
     { args: ['connect', '--url', 'http://127.0.0.1:1', '--secret', SECRET], env: {}, names: '--secret: a secret is never accepted as a flag' },
     { args: ['connect', '--url', 'http://127.0.0.1:1', '--bogus'], env: {}, names: "unknown option '--bogus'" },
-    { args: ['connect', '--config', '/nonexistent/relay.yaml'], env: {}, names: '/nonexistent/relay.yaml: config file does not exist' },
+    { args: ['connect', '--config', '/nonexistent/relay.yaml'], env: {}, names: '/nonexistent/relay.yaml: config file "/nonexistent/relay.yaml" does not exist' },
   ])('exits 2 and names the culprit: $names', async ({ args, env, names }) => {
     const cli = runCliProcess(args, env as Record<string, string>);
     expect(await cli.exited).toBe(2);

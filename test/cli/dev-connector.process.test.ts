@@ -68,8 +68,9 @@ describe('relay-gateway dev-connector', () => {
 
   it('prints readable lines and a connect hint without --json', async () => {
     const cli = runCliProcess(['dev-connector']);
-    const hint = await cli.waitForStderr((line) => line.includes('relay-gateway connect --url'));
-    expect(hint).toMatch(/connect --url http:\/\/127\.0\.0\.1:\d+$/u);
+    // Run from a checkout, the hint is the command that works there (no relay-gateway on the PATH).
+    const hint = await cli.waitForStderr((line) => line.includes('connect --url'));
+    expect(hint).toMatch(/connect a gateway with: npm run cli -- connect --url http:\/\/127\.0\.0\.1:\d+$/u);
     expect(cli.stdout[0]).toMatch(/^listening url=http:\/\/127\.0\.0\.1:\d+ port=\d+ platform=relay gatewayId=null$/u);
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(0);

@@ -129,7 +129,7 @@ describe('resolveRelayConfig: activation and URL', () => {
     (value) => {
       const error = configError(() => resolveRelayConfig({ env: { GATEWAY_RELAY_URL: value } }));
       expect(error.setting).toBe('GATEWAY_RELAY_URL');
-      expect(error.message).toMatch(/scheme/u);
+      expect(error.message).toMatch(/expected an absolute ws, wss, http or https URL, received "/u);
     },
   );
 
@@ -373,7 +373,7 @@ describe('resolveRelayConfig: files', () => {
       botId: '',
       gatewayId: '1234',
       secret: 'file-secret',
-      source: { url: 'file', credentials: 'file' },
+      source: { url: 'file', credentials: 'file', configFile: path },
     });
   });
 

@@ -27,7 +27,7 @@ describe('docs/operations.md', () => {
   });
 
   it('lists exactly the metrics the gateway reports', () => {
-    const paragraph = /\*\*The metrics\.\*\*([\s\S]*?)\n3\. /.exec(doc)?.[1] ?? '';
+    const paragraph = /\*\*The metrics\.\*\*([\s\S]*?)\n\d\. /.exec(doc)?.[1] ?? '';
     const named = [...paragraph.matchAll(/`(\w+)`/g)].map((m) => m[1]).filter((name) => name !== 'metrics');
     const actual = Object.keys(createRelayGateway({ url: 'http://127.0.0.1:9' }).metrics());
     expect([...new Set(named)].sort()).toEqual([...actual].sort());

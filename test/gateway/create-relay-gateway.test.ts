@@ -7,7 +7,7 @@ import { createRelayGateway, type RelayGateway } from '../../src/gateway/create-
 import type { RelayGatewayOptions } from '../../src/gateway/gateway-options.js';
 import { descriptorFromPlatformEntry } from '../../src/protocol/descriptor.js';
 import type { RelayDisabledError } from '../../src/errors.js';
-import { InvalidArgumentError, InvalidStateError } from '../../src/errors.js';
+import { ConfigError, InvalidStateError } from '../../src/errors.js';
 import type { MessageEvent } from '../../src/protocol/inbound-event.js';
 import { startEchoBot } from '../../examples/echo-bot.js';
 
@@ -43,7 +43,7 @@ const discordGroup = { platform: 'discord', chat_id: 'chan-1', chat_type: 'group
 
 describe('createRelayGateway: options', () => {
   it('rejects a bad option naming it, what was expected and what arrived', () => {
-    expect(() => createRelayGateway({ url: 'http://127.0.0.1:1', timeouts: { outboundMs: -5 } })).toThrow(InvalidArgumentError);
+    expect(() => createRelayGateway({ url: 'http://127.0.0.1:1', timeouts: { outboundMs: -5 } })).toThrow(ConfigError);
     expect(() => createRelayGateway({ url: 'http://127.0.0.1:1', timeouts: { outboundMs: -5 } })).toThrow(/timeouts\.outboundMs/);
     expect(() => createRelayGateway({ url: '' })).toThrow(/url/);
     expect(() => createRelayGateway({ url: 'http://x', concurrency: 1.5 })).toThrow(/concurrency/);
@@ -131,15 +131,15 @@ describe('createRelayGateway: outbound', () => {
     const dev = await connector({ descriptor: descriptorFromPlatformEntry({ name: 'sms', label: 'SMS', max_message_length: 160 }, { supports_edit: false }) });
     const gw = gateway(dev);
     await gw.start();
-    expect(await gw.edit('c', 'm', 'x')).toEqual({ success: false, error: 'Not supported' });
+    expect(await gw.edit('c', 'm', 'x')).toEqual({ success: false, error: 'Not supported', code: 'not_supported' });
     expect(outbound(dev)).toEqual([]);
   });
 
   it('getChatInfo projects the result; transport failures resolve, never reject', async () => {
     const dev = await connector();
     const gw = gateway(dev);
-    expect(await gw.getChatInfo('c9')).toEqual({ success: false, error: 'relay transport not connected', name: 'c9', type: 'dm' });
-    expect(await gw.send('c9', 'x')).toEqual({ success: false, error: 'relay transport not connected' });
+    expect(await gw.getChatInfo('c9')).toEqual({ success: false, error: 'relay transport not connected', code: 'not_connected', name: 'c9', type: 'dm' });
+    expect(await gw.send('c9', 'x')).toEqual({ success: false, error: 'relay transport not connected', code: 'not_connected' });
     await gw.start();
     expect(await gw.getChatInfo('c9')).toEqual({ success: true, name: 'chat c9', type: 'group' });
     await expect(gw.send('', 'x')).rejects.toThrow(/chatId/);

@@ -142,7 +142,7 @@ describe('parseDescriptor: errors', () => {
   it('reports a wrong type with the field, the expected type and what arrived', () => {
     const error = parseError({ ...REQUIRED, supports_edit: 'yes' });
     expect(error.path).toBe('supports_edit');
-    expect(error.issues[0]!.expected).toBe('boolean');
+    expect(error.issues[0]!.expected).toBe('a boolean');
     expect(error.issues[0]!.received).toBe('"yes"');
     expect(error.message).toContain('supports_edit');
     expect(error.message).toContain('"yes"');

@@ -68,8 +68,8 @@ describe('toValidationIssues', () => {
     if (result.success) return;
     const issues = toValidationIssues(result.error, 'frame');
     expect(issues.map((issue) => issue.path)).toEqual(['frame.a', 'frame.nested.b']);
-    expect(issues[0]).toMatchObject({ expected: 'number', received: '"x"' });
-    expect(issues[1]).toMatchObject({ expected: 'boolean', received: '1' });
+    expect(issues[0]).toMatchObject({ expected: 'a number', received: '"x"' });
+    expect(issues[1]).toMatchObject({ expected: 'a boolean', received: '1' });
     expect(issues[0]!.message).toContain('frame.a');
   });
 

@@ -28,7 +28,7 @@ describe('slow connector', () => {
     await gw.connection.start();
     const outcomes = await Promise.all([1, 2, 3].map((i) => gw.connection.request(sendAction('c', `slow ${i}`))));
     for (const outcome of outcomes) {
-      expect(outcome).toEqual({ ok: false, failure: { success: false, error: 'relay outbound timed out', ambiguous: true } });
+      expect(outcome).toEqual({ ok: false, failure: { success: false, error: 'relay outbound timed out', ambiguous: true, code: 'timeout' } });
     }
     await expect.poll(() => gw.connection.metrics().lateResults, { timeout: 2000 }).toBe(3);
     expect(gw.connection.state).toBe('serving');

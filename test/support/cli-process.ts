@@ -19,8 +19,13 @@ export interface CliProcess {
   readonly stdout: readonly string[];
   /** Every stderr line so far. */
   readonly stderr: readonly string[];
-  /** Stdout lines parsed as JSON (non-JSON lines skipped). */
+  /**
+   * Stdout lines parsed as JSON (non-JSON lines skipped), without their `ts` field when it is an
+   * ISO 8601 time (so tests compare what the line says; {@link CliProcess.jsonWithTime} keeps it).
+   */
   json(): Array<Record<string, unknown>>;
+  /** Stdout lines parsed as JSON, exactly as printed. */
+  jsonWithTime(): Array<Record<string, unknown>>;
   /** Resolves with the first stdout JSON line (past or future) matching `predicate`. */
   waitForJson(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Resolves with the first stderr line (past or future) matching `predicate`. */
@@ -31,13 +36,22 @@ export interface CliProcess {
   readonly exited: Promise<number | null>;
 }
 
-function parse(line: string): Record<string, unknown> | undefined {
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/u;
+
+function parseRaw(line: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(line);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+function parse(line: string): Record<string, unknown> | undefined {
+  const value = parseRaw(line);
+  if (!value || typeof value.ts !== 'string' || !ISO_TIME.test(value.ts)) return value;
+  const { ts: _ts, ...rest } = value;
+  return rest;
 }
 
 /** Spawn `relay-gateway <args>` with exactly `env` (plus PATH/HOME so node and tsx work). */
@@ -94,6 +108,7 @@ export function runCliProcess(args: readonly string[], env: Record<string, strin
     stdout,
     stderr,
     json,
+    jsonWithTime: () => stdout.map(parseRaw).filter((v): v is Record<string, unknown> => v !== undefined),
     waitForJson: (predicate, timeoutMs = 10_000) => waitFor(() => json().find(predicate), 'a matching JSON line', timeoutMs),
     waitForStderr: (predicate, timeoutMs = 10_000) => waitFor(() => stderr.find(predicate), 'a matching stderr line', timeoutMs),
     send: (line) => void child.stdin.write(`${line}\n`),

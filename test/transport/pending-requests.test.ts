@@ -34,6 +34,6 @@ describe('PendingRequests', () => {
   });
 
   it('sendFailed names the reason', () => {
-    expect(sendFailed(new Error('EPIPE'))).toEqual({ ok: false, failure: { success: false, error: 'relay send failed: EPIPE' } });
+    expect(sendFailed(new Error('EPIPE'))).toEqual({ ok: false, failure: { success: false, error: 'relay send failed: EPIPE', code: 'send_failed' } });
   });
 });

@@ -173,7 +173,7 @@ describe('outbound requests', () => {
     const gw = useGateway(connector, { outboundTimeoutMs: 150 });
     await gw.connection.start();
     const outcome = await gw.connection.request(sendAction('c', 'hi'));
-    expect(outcome).toEqual({ ok: false, failure: { success: false, error: 'relay outbound timed out', ambiguous: true } });
+    expect(outcome).toEqual({ ok: false, failure: { success: false, error: 'relay outbound timed out', ambiguous: true, code: 'timeout' } });
     expect(gw.connection.metrics().requestTimeouts).toBe(1);
   });
 
@@ -188,7 +188,7 @@ describe('outbound requests', () => {
     const outcomes = await Promise.all(inFlight);
     expect(Date.now() - started).toBeLessThan(5_000);
     for (const outcome of outcomes) {
-      expect(outcome).toEqual({ ok: false, failure: { success: false, error: 'relay transport connection lost', ambiguous: true } });
+      expect(outcome).toEqual({ ok: false, failure: { success: false, error: 'relay transport connection lost', ambiguous: true, code: 'connection_lost' } });
     }
   });
 
@@ -197,13 +197,13 @@ describe('outbound requests', () => {
     const gw = useGateway(connector);
     expect(await gw.connection.request(sendAction('c', 'x'))).toEqual({
       ok: false,
-      failure: { success: false, error: 'relay transport not connected' },
+      failure: { success: false, error: 'relay transport not connected', code: 'not_connected' },
     });
     await gw.connection.start();
     await gw.connection.stop();
     expect(await gw.connection.request(sendAction('c', 'x'))).toEqual({
       ok: false,
-      failure: { success: false, error: 'relay transport closed' },
+      failure: { success: false, error: 'relay transport closed', code: 'closed' },
     });
   });
 
@@ -550,7 +550,7 @@ describe('teardown', () => {
     // A leaked 60 s request timer or an open socket would keep the child alive far longer.
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(JSON.parse(stdout)).toEqual({
-      outcome: { ok: false, failure: { success: false, error: 'relay transport closed' } },
+      outcome: { ok: false, failure: { success: false, error: 'relay transport closed', code: 'closed' } },
       state: 'stopped',
     });
   }, 20_000);
