@@ -1,6 +1,7 @@
 /** The benchmark's result shape and its printed table. */
 import type { HerdResult } from './scenarios/herd.js';
 import type { MemoryPerClient } from './scenarios/memory.js';
+import type { PageTraffic } from './scenarios/visualizer.js';
 import type { AlternatingSamples } from './measure.js';
 
 /** What a row is judged against (reported, never asserted). */
@@ -35,6 +36,11 @@ export interface BenchResults {
     readonly gateway: { p50: number; p99: number; waiting: number };
   };
   readonly memory: { readonly raw: MemoryPerClient; readonly gateway: MemoryPerClient };
+  /**
+   * relay-gateway without (baseline) and with `serveVisualizer` and one page's event stream attached
+   * (subject): every throughput sample, and what the pages received over all attached runs.
+   */
+  readonly visualizer: { readonly inbound: AlternatingSamples; readonly outbound: AlternatingSamples; readonly page: PageTraffic };
 }
 
 function format(value: number, unit: string): string {
@@ -73,6 +79,12 @@ export function renderTable(results: BenchResults): string {
     `inbound samples, relay-gateway: ${samplesLine(results.samples.inbound.subject)}`,
     `outbound samples, raw:           ${samplesLine(results.samples.outbound.baseline)}`,
     `outbound samples, relay-gateway: ${samplesLine(results.samples.outbound.subject)}`,
+    `visualizer inbound samples, no visualizer:  ${samplesLine(results.visualizer.inbound.baseline)}`,
+    `visualizer inbound samples, attached:       ${samplesLine(results.visualizer.inbound.subject)}`,
+    `visualizer outbound samples, no visualizer: ${samplesLine(results.visualizer.outbound.baseline)}`,
+    `visualizer outbound samples, attached:      ${samplesLine(results.visualizer.outbound.subject)}`,
+    `visualizer page: ${results.visualizer.page.streams} streams, ${format(results.visualizer.page.bytes / 2 ** 20, 'MiB')} read, ` +
+      `${results.visualizer.page.batches} batches (${results.visualizer.page.batchesWithFrames} with frames), ${results.visualizer.page.framesDropped} frames cut from batches under load`,
     `replies under backlog p50: raw ${format(results.backlog.raw.p50, 'µs')}, relay-gateway ${format(results.backlog.gateway.p50, 'µs')} ` +
       `(${results.backlog.gateway.waiting} inbound still waiting at the end)`,
     '',

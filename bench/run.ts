@@ -9,10 +9,11 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { startBenchServer } from './protocol-server.js';
-import { gatewaySubject, inboundRate, pipelinedRate, rawSubject, repliesUnderBacklog, sequentialLatency } from './scenarios/throughput.js';
+import { attachedGatewaySubject, gatewaySubject, inboundRate, pipelinedRate, rawSubject, repliesUnderBacklog, sequentialLatency } from './scenarios/throughput.js';
 import { memoryPerClient } from './scenarios/memory.js';
 import { reconnectHerd } from './scenarios/herd.js';
 import { machineTransitionCost } from './scenarios/machine.js';
+import { newPageTraffic, visualizerWithPage } from './scenarios/visualizer.js';
 import { alternate } from './measure.js';
 import { measuredBuild } from './library.js';
 import { renderTable, type BenchResults, type Row } from './report.js';
@@ -87,9 +88,29 @@ export async function runBench(quick: boolean, log: (line: string) => void = con
     rows.push({ name: 'herd: peak arrivals at the connector per 100 ms, fraction', gateway: herdJitter.arrivalPeakFraction, raw: herdFlat.arrivalPeakFraction, unit: '', target: null, baselineLabel: 'no jitter' });
 
     log(`machine: ${n.transitions} transitions`);
-    const plain = Math.min(machineTransitionCost(n.transitions, false), machineTransitionCost(n.transitions, false));
-    const inspected = Math.min(machineTransitionCost(n.transitions, true), machineTransitionCost(n.transitions, true));
+    const plain = Math.min(machineTransitionCost(n.transitions, 'none'), machineTransitionCost(n.transitions, 'none'));
+    const inspected = Math.min(machineTransitionCost(n.transitions, 'inspect'), machineTransitionCost(n.transitions, 'inspect'));
     rows.push({ name: 'machine: time per transition (inspect on vs off)', gateway: inspected, raw: plain, unit: 'µs', target: null, baselineLabel: 'inspect off' });
+
+    // The live visualizer: the same gateway scenarios with nothing attached, and with
+    // serveVisualizer(gateway) plus one page reading its event stream (feed, frames lane, batches).
+    const page = newPageTraffic();
+    const visualized = attachedGatewaySubject(visualizerWithPage(page));
+    log(`visualizer: inbound ${n.inbound} frames, outbound ${n.pipelined} requests, without and with serveVisualizer + 1 page`);
+    const visInbound = await alternate(
+      n.rounds,
+      () => inboundRate(server, gatewaySubject, n.inbound),
+      () => inboundRate(server, visualized, n.inbound),
+    );
+    rows.push({ name: `visualizer: inbound frames/s (no-op handler), serveVisualizer + 1 page attached, best of ${n.rounds}`, gateway: visInbound.bestSubject, raw: visInbound.bestBaseline, unit: '/s', target: null, baselineLabel: 'no visualizer' });
+    const visOutbound = await alternate(
+      n.rounds,
+      () => pipelinedRate(server, gatewaySubject, n.pipelined, n.window),
+      () => pipelinedRate(server, visualized, n.pipelined, n.window),
+    );
+    rows.push({ name: `visualizer: outbound requests/s (${n.window} in flight), serveVisualizer + 1 page attached, best of ${n.rounds}`, gateway: visOutbound.bestSubject, raw: visOutbound.bestBaseline, unit: '/s', target: null, baselineLabel: 'no visualizer' });
+    const fed = Math.min(machineTransitionCost(n.transitions, 'visualizer feed'), machineTransitionCost(n.transitions, 'visualizer feed'));
+    rows.push({ name: "machine: time per transition (visualizer's inspection feed on vs off)", gateway: fed, raw: plain, unit: 'µs', target: null, baselineLabel: 'inspect off' });
 
     return {
       date: new Date().toISOString(),
@@ -102,6 +123,7 @@ export async function runBench(quick: boolean, log: (line: string) => void = con
       latency: { raw: seqRaw, gateway: seqGw },
       backlog: { raw: backlogRaw, gateway: backlogGw },
       memory: { raw: memRaw, gateway: memGw },
+      visualizer: { inbound: visInbound, outbound: visOutbound, page },
     };
   } finally {
     await server.close();

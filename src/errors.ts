@@ -12,7 +12,8 @@ export type RelayErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_RELAY_DISABLED'
   | 'ERR_GATEWAY_STOPPED'
-  | 'ERR_INVALID_STATE';
+  | 'ERR_INVALID_STATE'
+  | 'ERR_TRACE_INVALID';
 
 /** Base class of every error raised by relay-gateway. Check `code`, not the message. */
 export class RelayGatewayError extends Error {
@@ -139,5 +140,20 @@ export class GatewayStoppedError extends RelayGatewayError {
 export class InvalidStateError extends RelayGatewayError {
   constructor(message: string) {
     super('ERR_INVALID_STATE', message);
+  }
+}
+
+/**
+ * A visualizer trace file is not one this version can read: not JSON, another format or version, or
+ * a field of the wrong shape. `issues` says where, what was expected and what was found.
+ */
+export class TraceFormatError extends RelayGatewayError {
+  /** Every problem found, first one first. Never empty. */
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(issues: readonly ValidationIssue[]) {
+    const first = issues[0];
+    super('ERR_TRACE_INVALID', `invalid trace${first ? `: ${first.message}` : ''}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`);
+    this.issues = issues;
   }
 }

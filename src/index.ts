@@ -220,11 +220,9 @@ export type {
 export { ScopeMemory, DEFAULT_SCOPE_MEMORY_SIZE, type ChatScope } from './gateway/scope-memory.js';
 export { discordInteractionToEvent } from './adapter/discord-interaction.js';
 
-// Demo, visualizer, CLI
+// Demo, CLI (the visualizer is its own entry: relay-gateway/visualizer)
 export { runDemo, type DemoOptions, type DemoResult } from './demo/run-demo.js';
-export { serveVisualizer, DEFAULT_HISTORY_SIZE, type VisualizerOptions, type VisualizerServer } from './visualizer/serve-visualizer.js';
-export type { VisualizerContext, VisualizerLogEntry } from './visualizer/visualizer-feed.js';
-export { layoutMachineGraph, type MachineGraph, type GraphState, type GraphEdge } from './visualizer/machine-layout.js';
+export type { FrameTapEvent, FrameTapListener } from './transport/frame-tap.js';
 export { runCli } from './cli/run-cli.js';
 export type { CliIo } from './cli/cli-io.js';
 export { EXIT_CODES, type ExitCode } from './cli/exit-codes.js';

@@ -1,7 +1,8 @@
 /**
  * Inbound throughput (frames/s delivered to a no-op handler) and outbound throughput (pipelined
  * requests/s with a window in flight) plus sequential round-trip latency, with and without a backlog
- * of inbound work waiting, raw `ws` vs relay-gateway.
+ * of inbound work waiting, raw `ws` vs relay-gateway (and relay-gateway with something attached,
+ * such as the live visualizer, vs without).
  */
 import { library, type RelayGateway } from '../library.js';
 import type { BenchServer } from '../protocol-server.js';
@@ -49,14 +50,27 @@ export async function rawSubject(server: BenchServer) {
   return { subject, link };
 }
 
-/** Connect a relay gateway; returns it with its server-side link. */
-export async function gatewaySubject(server: BenchServer) {
+/**
+ * Something attached to a serving gateway for the length of one measurement (the live visualizer,
+ * say). Resolves with its detach, which the subject's close runs before it stops the gateway.
+ */
+export type Attach = (gateway: RelayGateway) => Promise<() => Promise<void>>;
+
+/** Connect a relay gateway, with `attach` run on it once it serves; returns it with its server-side link. */
+export async function gatewaySubject(server: BenchServer, attach?: Attach) {
   let gateway: RelayGateway | undefined;
   const link = await serverLinkFor(server, async () => {
     gateway = createRelayGateway({ url: server.url, platform: 'telegram', botId: 'bench', reconnect: false, concurrency: 64 });
     await gateway.start();
   });
   const gw = gateway!;
+  let detach: (() => Promise<void>) | undefined;
+  try {
+    detach = await attach?.(gw);
+  } catch (error) {
+    await gw.stop();
+    throw error;
+  }
   let removeHandler: (() => void) | undefined;
   const subject: Subject = {
     onInbound: (handler) => void (removeHandler = gw.onMessage(() => handler())),
@@ -70,12 +84,23 @@ export async function gatewaySubject(server: BenchServer) {
       return metrics.inboundQueued + metrics.handlersRunning;
     },
     request: (i) => gw.send(`chat-${i % 50}`, `reply ${i}`),
-    close: () => gw.stop(),
+    close: async () => {
+      try {
+        await detach?.();
+      } finally {
+        await gw.stop();
+      }
+    },
   };
   return { subject, link };
 }
 
-type Connect = (server: BenchServer) => Promise<{ subject: Subject; link: Parameters<BenchServer['blast']>[0] }>;
+/** {@link gatewaySubject} with `attach` on the gateway while it is measured. */
+export function attachedGatewaySubject(attach: Attach): Connect {
+  return (server) => gatewaySubject(server, attach);
+}
+
+export type Connect = (server: BenchServer) => Promise<{ subject: Subject; link: Parameters<BenchServer['blast']>[0] }>;
 
 /** Frames per second delivered to the handler. */
 export async function inboundRate(server: BenchServer, connect: Connect, count: number): Promise<number> {

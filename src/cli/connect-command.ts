@@ -70,7 +70,7 @@ export async function runConnect(settings: ConnectSettings, io: CliIo): Promise<
   try {
     // The servers first: a port that is taken ends the command (exit 2) before anything dials.
     if (settings.visualizePort !== null) {
-      visualizer = await startCliVisualizer(gateway, settings.visualizePort).catch((error: unknown) => {
+      visualizer = await startCliVisualizer(gateway, { port: settings.visualizePort, control: settings.visualizeControl }).catch((error: unknown) => {
         throw portInUse(error, '--visualize', settings.visualizePort ?? 0) ?? error;
       });
       print({ event: 'visualizer', url: visualizer.url });

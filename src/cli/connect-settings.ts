@@ -47,6 +47,7 @@ export const connectFlagsSchema = z.strictObject({
   pingInterval: z.number().int().positive().optional(),
   pongTimeout: z.number().int().positive().optional(),
   visualize: z.union([z.boolean(), z.number().int().min(0).max(65_535)]).optional(),
+  visualizeControl: z.boolean().default(false),
   healthPort: z.number().int().min(0).max(65_535).optional(),
   healthHost: z.string().optional(),
 });
@@ -64,6 +65,8 @@ export interface ConnectSettings {
   readonly json: boolean;
   /** Visualizer port (0 = any free port), or null when off. */
   readonly visualizePort: number | null;
+  /** The visualizer's lifecycle buttons (`--visualize-control`). */
+  readonly visualizeControl: boolean;
   /** Health server (`/healthz`, `/metrics`), or null when off. */
   readonly health: { readonly port: number; readonly host: string } | null;
   /** Things worth telling the operator that are not errors (printed on stderr). */
@@ -81,6 +84,7 @@ export function resolveConnectSettings(flags: ConnectFlags, env: Readonly<Record
   // Flags are validated under their own names, then layered over the environment so the library's
   // env-over-file rules (trimming, both-or-neither credentials) apply unchanged to what is left.
   const layered: Record<string, string | undefined> = { ...env };
+  if (flags.visualizeControl && (flags.visualize === undefined || flags.visualize === false)) throw new ConfigError('--visualize-control', 'needs --visualize');
   const flagUrl = normalizeSettingValue(flags.url);
   if (flags.url !== undefined && flagUrl === undefined) throw new ConfigError('--url', 'expected a URL, received an empty value');
   if (flagUrl !== undefined) layered[RELAY_ENV_VARS.url] = parseRelayUrlSetting(flagUrl, '--url');
@@ -153,6 +157,7 @@ export function resolveConnectSettings(flags: ConnectFlags, env: Readonly<Record
     json: flags.json,
     warnings,
     visualizePort: flags.visualize === undefined || flags.visualize === false ? null : flags.visualize === true ? 0 : flags.visualize,
+    visualizeControl: flags.visualizeControl,
     health: flags.healthPort !== undefined ? { port: flags.healthPort, host: flags.healthHost ?? '127.0.0.1' } : null,
     provenance: {
       url: flagUrl !== undefined ? 'flag' : base.source.url === 'file' ? `config file ${base.source.configFile ?? ''}`.trimEnd() : base.source.url,

@@ -14,6 +14,8 @@ export interface DemoCommandOptions {
   readonly json: boolean;
   /** Serve the visualizer on this port (0 = any), or null. @default null */
   readonly visualizePort: number | null;
+  /** The visualizer's lifecycle buttons. @default false */
+  readonly visualizeControl?: boolean;
   /** Pause between chapters. @default 0, or 1500 with the visualizer so a person can follow */
   readonly pauseMs: number | undefined;
 }
@@ -35,7 +37,7 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
       ...(options.visualizePort !== null
         ? {
             onGateway: async (gateway: RelayGateway) => {
-              visualizer = await startCliVisualizer(gateway, options.visualizePort ?? 0);
+              visualizer = await startCliVisualizer(gateway, { port: options.visualizePort ?? 0, control: options.visualizeControl ?? false });
               if (options.json) io.stdout(JSON.stringify({ event: 'visualizer', url: visualizer.url }));
               else io.stdout(`visualizer at ${visualizer.url}`);
             },

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
 import type { z } from 'zod';
-import { RelayGatewayError } from '../errors.js';
+import { ConfigError, RelayGatewayError } from '../errors.js';
 import { toValidationIssues } from '../protocol/validation.js';
 import type { CliIo } from './cli-io.js';
 import { EXIT_CODES, type ExitCode } from './exit-codes.js';
@@ -17,6 +17,7 @@ import { parseRelayPlatformSetting } from '../config/relay-settings.js';
 import { DEFAULT_CONNECTION_SETTINGS } from '../../machines/connection.machine.js';
 import { DEFAULT_OUTBOUND_TIMEOUT_MS } from '../transport/relay-connection.js';
 import { packageVersion } from './package-version.js';
+import { runVisualizeTrace } from './visualize.js';
 
 /** Commander argument parser backed by a zod schema; the message says what was expected. */
 function zodArg<T>(schema: z.ZodType<T, string>): (value: string) => T {
@@ -42,6 +43,11 @@ function platformArg(value: string): string {
 /** `--visualize` takes an optional port. */
 function visualizeOption(): Option {
   return new Option('--visualize [port]', 'serve the live visualizer on 127.0.0.1 (port 0 = any free port)').argParser(port);
+}
+
+/** `--visualize-control`: the page's lifecycle buttons. */
+function visualizeControlOption(): Option {
+  return new Option('--visualize-control', "with --visualize: lifecycle buttons (reconnect now, go idle, stop), guarded by a random token in the printed URL");
 }
 
 /** An address to bind the health server to: an IP address or a host name. */
@@ -99,6 +105,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--health-port <port>', 'serve GET /healthz (200 while serving, else 503) and GET /metrics (Prometheus) on this port (0 = any free port)', port)
     .option('--health-host <host>', 'address the health server binds (default: 127.0.0.1)', hostArg)
     .addOption(visualizeOption())
+    .addOption(visualizeControlOption())
     .action((rawFlags: Record<string, unknown>) => {
       const flags = connectFlagsSchema.parse(rawFlags);
       const settings = resolveConnectSettings(flags, io.env);
@@ -127,9 +134,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--json', 'JSON lines instead of the readable timeline')
     .option('--pause <ms>', 'pause between chapters', ms)
     .addOption(visualizeOption())
-    .action((flags: { json?: boolean; pause?: number; visualize?: boolean | number }) => {
+    .addOption(visualizeControlOption())
+    .action((flags: { json?: boolean; pause?: number; visualize?: boolean | number; visualizeControl?: boolean }) => {
       const visualizePort = flags.visualize === undefined || flags.visualize === false ? null : flags.visualize === true ? 0 : flags.visualize;
-      outcome = runDemoCommand({ json: flags.json === true, visualizePort, pauseMs: flags.pause }, io);
+      if (flags.visualizeControl && visualizePort === null) throw new ConfigError('--visualize-control', 'needs --visualize');
+      outcome = runDemoCommand({ json: flags.json === true, visualizePort, visualizeControl: flags.visualizeControl === true, pauseMs: flags.pause }, io);
+    });
+
+  program
+    .command('visualize')
+    .description('replay a recorded trace (from the page, or a failing test under test-results/traces/) in the visualizer, offline, until SIGINT/SIGTERM')
+    .requiredOption('--trace <file>', 'trace file (JSON, format relay-gateway-trace v1)')
+    .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', port, 0)
+    .option('--json', 'print the URL as a JSON line')
+    .action((flags: { trace: string; port: number; json?: boolean }) => {
+      outcome = runVisualizeTrace({ trace: flags.trace, port: flags.port, json: flags.json === true }, io);
     });
 
   try {

@@ -48,7 +48,8 @@ export interface MachineTransitionFacts {
 /** Action names of transitions that only count an event the state ignores (never drawn). */
 const IGNORE_ACTIONS = new Set(['countIgnoredEvent']);
 
-interface TransitionLike {
+/** The part of an XState transition definition these helpers read. */
+export interface TransitionLike {
   readonly eventType: string;
   readonly target?: readonly AnyStateNode[] | undefined;
   readonly guard?: unknown;
@@ -81,8 +82,8 @@ export function guardText(guard: unknown): string | null {
   return 'guard';
 }
 
-/** A transition that only counts an ignored event: part of the "no silent drops" bookkeeping, not the graph. */
-function isCountedIgnore(transition: TransitionLike): boolean {
+/** A transition that only counts an ignored event (never drawn; the timeline calls it `ignored`). */
+export function isCountedIgnore(transition: TransitionLike): boolean {
   const actions = transition.actions ?? [];
   return (transition.target === undefined || transition.target.length === 0) && actions.length > 0 && actions.every((action) => IGNORE_ACTIONS.has(actionName(action) ?? ''));
 }

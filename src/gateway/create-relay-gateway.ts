@@ -5,6 +5,7 @@
  * The lifecycle stays in the connection machine.
  * @module
  */
+import type { FrameTapListener } from '../transport/frame-tap.js';
 import type { ConnectionContext, ConnectionStateName } from '../../machines/connection.types.js';
 import { discordInteractionToEvent } from '../adapter/discord-interaction.js';
 import { InvalidArgumentError, InvalidStateError, RelayDisabledError } from '../errors.js';
@@ -159,6 +160,13 @@ export interface RelayGateway {
    * function that stops it.
    */
   observeRequests(observer: (request: RequestObservation) => void): () => void;
+  /**
+   * Listen to every frame on the socket, in and out, plus pings, pongs, opens and closes: for
+   * debugging tools (the visualizer's frames lane uses it). The events are raw (message text,
+   * webhook bodies and headers); summarise before showing them to anyone. Costs nothing while
+   * nobody listens. Returns a function that stops it.
+   */
+  observeFrames(listener: FrameTapListener): () => void;
 }
 
 function requireText(name: string, value: unknown, allowEmpty = false): void {
@@ -434,6 +442,10 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
     inspect(observer) {
       const subscription = connection.actor.system.inspect(observer);
       return () => subscription.unsubscribe();
+    },
+    observeFrames: (listener) => {
+      if (typeof listener !== 'function') throw new InvalidArgumentError('observeFrames', 'expected a function');
+      return connection.observeFrames(listener);
     },
     observeRequests: (observer) => {
       if (typeof observer !== 'function') throw new InvalidArgumentError('observeRequests', 'expected a function');

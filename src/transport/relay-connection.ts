@@ -4,6 +4,7 @@
  * layer over this.
  * @module
  */
+import { FrameTap, type FrameTapListener } from './frame-tap.js';
 import { randomUUID } from 'node:crypto';
 import type { ClientOptions } from 'ws';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
@@ -225,6 +226,8 @@ export interface RelayConnection {
   onStateChange(listener: (change: StateChange) => void): () => void;
   /** Told about every request once it has settled (for metrics); returns an unsubscribe function. */
   observeRequests(observer: (request: RequestObservation) => void): () => void;
+  /** Listen to every frame on the socket (see {@link FrameTap}); returns a function that stops it. */
+  observeFrames(listener: FrameTapListener): () => void;
   /** Counters and gauges. */
   metrics(): ConnectionMetrics;
   /** The underlying actor, for inspection and tests. */
@@ -285,6 +288,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   };
 
   const pending = new PendingRequests();
+  const frameTap = new FrameTap();
   const requestObservers = new Set<(request: RequestObservation) => void>();
   const observeRequest = (op: string, outcome: RequestOutcome, durationMs: number): void => {
     const code = outcome.ok ? outcome.result.code : undefined;
@@ -515,6 +519,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     closeGraceMs: 1000,
     sink,
     counters,
+    tap: frameTap,
     onDial: (input) => {
       m.dials++;
       log(logger, 'info', 'relay: dialling', { url: dialUrl, dial: input.dial, provisional: input.provisional });
@@ -713,6 +718,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       return outcome;
     },
 
+    observeFrames: (listener) => frameTap.listen(listener),
     observeRequests(observer) {
       requestObservers.add(observer);
       return () => void requestObservers.delete(observer);

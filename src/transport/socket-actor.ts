@@ -14,6 +14,7 @@ import { encodeFrame } from '../codec/frame-encoder.js';
 import { FrameTooLargeError } from '../errors.js';
 import { goingIdleFrame, parseConnectorFrame, type HelloFrame } from '../protocol/frames.js';
 import type { SocketCommand, SocketEvent, SocketInput } from '../../machines/connection.types.js';
+import type { FrameTap } from './frame-tap.js';
 import type { LinkSink, LinkWriter } from './link.js';
 
 /** Close code for "message too big" (a partial line past the cap). */
@@ -48,6 +49,8 @@ export interface SocketActorDeps {
   readonly onDial?: (input: SocketInput) => void;
   /** Frame counters, updated in place. */
   readonly counters: SocketCounters;
+  /** Debugging tap (the visualizer's frames lane); skipped while nobody listens. */
+  readonly tap?: FrameTap;
 }
 
 const noop = (): void => {};
@@ -100,6 +103,7 @@ export interface SocketCounters {
  */
 export function createSocketActor(deps: SocketActorDeps): SocketActor {
   const createSocket: WebSocketFactory = deps.createSocket ?? ((url, options) => new WebSocket(url, options));
+  const tap = deps.tap;
   // Resolves when the previous dial's socket is completely closed (the one-socket rule).
   let previousGone: Promise<void> = Promise.resolve();
 
@@ -133,6 +137,7 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
             return;
           }
           deps.counters.framesOut++;
+          tap?.emit?.({ direction: 'out', kind: 'line', line });
           ws.send(line, (error) => (error ? reject(error) : resolve()));
         }),
     };
@@ -160,6 +165,7 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
           return;
         }
         const frame = parsed.frame;
+        tap?.emit?.({ direction: 'in', kind: 'frame', frame, size });
         switch (frame.type) {
           case 'descriptor':
             if (!handshaken) {
@@ -183,6 +189,11 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
       },
     });
 
+    const onPong = (): void => {
+      tap?.emit?.({ direction: 'in', kind: 'pong' });
+      proveAlive();
+    };
+
     const proveAlive = (): void => {
       lastInboundAt = deps.now();
       if (awaitingPong) {
@@ -195,7 +206,12 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
       opened = true;
       lastInboundAt = lastCheckAt = deps.now();
       deps.counters.framesOut++;
-      socket?.send(encodeFrame(deps.hello));
+      const hello = encodeFrame(deps.hello);
+      if (tap?.emit) {
+        tap.emit({ direction: 'in', kind: 'open' });
+        tap.emit({ direction: 'out', kind: 'line', line: hello });
+      }
+      socket?.send(hello);
       emit({ type: 'SOCKET_OPEN' });
     };
 
@@ -214,6 +230,7 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
     };
 
     const onClose = (code: number, reason: Buffer): void => {
+      if (opened) tap?.emit?.({ direction: 'in', kind: 'close', code: tooBig ? CLOSE_TOO_BIG : code, reason: tooBig ? 'message too big' : reasonText(reason) });
       detach();
       markGone();
       if (closingTimer) clearTimeout(closingTimer);
@@ -249,7 +266,7 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
       }
       socket.on('open', onOpen);
       socket.on('message', onMessage);
-      socket.on('pong', proveAlive);
+      socket.on('pong', onPong);
       socket.on('close', onClose);
       socket.on('error', onError);
     };
@@ -261,7 +278,9 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
       if (!ws || ws.readyState !== WebSocket.OPEN) return;
       if (command.type === 'SEND_GOING_IDLE') {
         deps.counters.framesOut++;
-        ws.send(encodeFrame(goingIdleFrame()));
+        const line = encodeFrame(goingIdleFrame());
+        tap?.emit?.({ direction: 'out', kind: 'line', line });
+        ws.send(line);
         return;
       }
       // CHECK_LIVENESS: traffic since the last check proves the link; otherwise ping and wait.
@@ -270,6 +289,7 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
         emit({ type: 'LINK_ALIVE', quietMs: now - lastInboundAt });
       } else {
         awaitingPong = true;
+        tap?.emit?.({ direction: 'out', kind: 'ping' });
         ws.ping();
       }
       lastCheckAt = now;
@@ -285,7 +305,7 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
       }
       ws.off('open', onOpen);
       ws.off('message', onMessage);
-      ws.off('pong', proveAlive);
+      ws.off('pong', onPong);
       ws.off('error', onError);
       // A late error from a socket we are discarding must not crash the process.
       ws.on('error', noop);

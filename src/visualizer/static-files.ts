@@ -13,6 +13,9 @@ export const STATIC_FILES: Readonly<Record<string, { readonly file: string; read
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+  // Browsers ask for /favicon.ico whatever the page says; the SVG answers it (no 404 in the console).
+  '/favicon.ico': { file: 'favicon.svg', type: 'image/svg+xml' },
 });
 
 /** The `visualizer/` directory of this package: the nearest ancestor directory that has one. */

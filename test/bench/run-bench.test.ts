@@ -14,7 +14,21 @@ describe('runBench (quick)', () => {
     const results = await runBench(true, (line) => lines.push(line));
     expect(results.quick).toBe(true);
     expect(results.build).toBe('src/ through tsx');
-    expect(results.rows.map((row) => row.name)).toHaveLength(10);
+    expect(results.rows.map((row) => row.name)).toHaveLength(13);
+    // The visualizer rows: relay-gateway with serveVisualizer and one page attached, against itself without.
+    const visualizerRows = results.rows.filter((row) => row.baselineLabel === 'no visualizer');
+    expect(visualizerRows.map((row) => row.name)).toEqual([
+      'visualizer: inbound frames/s (no-op handler), serveVisualizer + 1 page attached, best of 1',
+      'visualizer: outbound requests/s (100 in flight), serveVisualizer + 1 page attached, best of 1',
+    ]);
+    expect(results.rows.map((row) => row.name)).toContain("machine: time per transition (visualizer's inspection feed on vs off)");
+    // Each attached run had its page open and got frames-lane batches (so the lane and batching ran).
+    const page = results.visualizer.page;
+    expect(page.streams).toBe(2);
+    expect(page.bytes).toBeGreaterThan(0);
+    expect(page.batchesWithFrames).toBeGreaterThanOrEqual(page.streams);
+    expect(page.batches).toBeGreaterThanOrEqual(page.batchesWithFrames);
+    expect(page.framesDropped).toBeGreaterThanOrEqual(0);
     // The backlog was still there when the last reply came back: replies did not wait for it.
     expect(results.backlog.gateway.waiting).toBe(500);
     expect(results.backlog.raw.waiting).toBe(500);
@@ -33,7 +47,7 @@ describe('runBench (quick)', () => {
     }
     expect(results.memory.gateway.clients).toBe(results.memory.raw.clients);
     // Best-of figures come from the recorded samples, one per round and side.
-    for (const samples of [results.samples.inbound, results.samples.outbound]) {
+    for (const samples of [results.samples.inbound, results.samples.outbound, results.visualizer.inbound, results.visualizer.outbound]) {
       expect(samples.baseline).toHaveLength(1);
       expect(samples.subject).toHaveLength(1);
       expect(samples.bestSubject).toBe(Math.max(...samples.subject));

@@ -181,7 +181,7 @@ describe('relay-gateway connect --visualize', () => {
     const line = await cli.waitForJson((l) => l.event === 'visualizer');
     expect(line.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/u);
     await cli.waitForJson((l) => l.state === 'serving');
-    const snapshot = (await (await fetch(new URL('api/snapshot', line.url as string))).json()) as { state: string };
+    const snapshot = (await (await fetch(new URL('api/sources/gateway-1/snapshot', line.url as string))).json()) as { state: string };
     expect(snapshot.state).toBe('serving');
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);

@@ -29,9 +29,10 @@ describe('relay-gateway demo', () => {
     const cli = runCliProcess(['demo', '--json', '--visualize', '--pause', '1']);
     const line = await cli.waitForJson((l) => l.event === 'visualizer');
     await cli.waitForStderr((l) => l.startsWith('the story is over'), 30_000);
-    const snapshot = (await (await fetch(new URL('api/snapshot', line.url as string))).json()) as { state: string; history: Array<{ to: string }> };
+    const snapshot = (await (await fetch(new URL('api/sources/gateway-1/snapshot', line.url as string))).json()) as { state: string; entries: Array<{ to: string }>; frames: Array<{ type: string }> };
     expect(snapshot.state).toBe('disabled');
-    expect(snapshot.history.map((h) => h.to)).toContain('reconnecting');
+    expect(snapshot.entries.map((h) => h.to)).toContain('reconnecting');
+    expect(snapshot.frames.map((f) => f.type)).toContain('descriptor');
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(0);
   }, 40_000);

@@ -4,13 +4,19 @@
  * event type, with the payloads guards care about) and of simulated time; after every step the
  * public state, the state path, the whole context, the status and the set of live socket actors
  * must be equal. A deliberately mutated copy must be caught, or the comparison proves nothing.
+ * A mismatch's counterexample is run once more with a recorder on the hierarchical actor and written
+ * as a visualizer trace under test-results/traces/ (the mutants' are too: that proves it works).
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createActor, fromCallback, SimulatedClock, type AnyActorRef, type AnyStateMachine, type AnyTransitionDefinition } from 'xstate';
+import { createActor, fromCallback, SimulatedClock, type AnyActorRef, type AnyStateMachine, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
 import { createConnectionMachine } from '../../machines/connection.machine.js';
 import type { ConnectionEvent, ConnectionSettings, SocketCommand, SocketInput } from '../../machines/connection.types.js';
 import { connectionStateOf, connectionStatePathOf, machinePathOf } from '../../machines/public-state.js';
+import { recordActor } from '../../src/visualizer/trace-recorder.js';
+import { parseTrace } from '../../src/visualizer/trace.js';
+import { failureNote, failureTraceHint, writeFailureTrace } from '../support/failure-trace.js';
 import { createFlatConnectionMachine } from '../support/oracle/flat-connection.machine.js';
 import { EVENT_VARIANTS, isIgnoreTransition } from '../support/model-graph.js';
 
@@ -92,15 +98,22 @@ function observe(actor: AnyActorRef, flat: boolean): Observed {
 /** Oracle states visited by the runs, so a shallow generator cannot pass unnoticed. */
 const visited = new Set<string>();
 
-/** Run both machines through `steps`; returns the first difference, or null. */
-function firstDifference(candidate: (random: () => number, now: () => number) => AnyStateMachine, run: { seed: number; settings: Partial<ConnectionSettings>; steps: readonly Step[] }): string | null {
+type Candidate = (random: () => number, now: () => number) => AnyStateMachine;
+interface Run {
+  readonly seed: number;
+  readonly settings: Partial<ConnectionSettings>;
+  readonly steps: readonly Step[];
+}
+
+/** Run both machines through `steps`; returns the first difference, or null. `inspect` observes the candidate's actor. */
+function firstDifference(candidate: Candidate, run: Run, inspect?: (event: InspectionEvent) => void): string | null {
   const clocks = [new SimulatedClock(), new SimulatedClock()] as const;
   const randoms = [seeded(run.seed), seeded(run.seed)] as const;
   const machines = [
     createFlatConnectionMachine({ random: randoms[0], now: () => clocks[0].now() }).provide({ actors: { socket } }),
     candidate(randoms[1], () => clocks[1].now()),
   ];
-  const actors = machines.map((machine, i) => createActor(machine, { clock: clocks[i]!, input: { settings: run.settings } }));
+  const actors = machines.map((machine, i) => createActor(machine, { clock: clocks[i]!, input: { settings: run.settings }, ...(i === 1 && inspect ? { inspect } : {}) }));
   for (const actor of actors) actor.start();
   try {
     const compare = (after: string): string | null => {
@@ -139,14 +152,31 @@ function firstDifference(candidate: (random: () => number, now: () => number) =>
 const runs = fc.record({ seed: fc.integer(), settings, steps: fc.array(step, { minLength: 1, maxLength: 60, size: 'max' }) });
 const RUNS = Number(process.env.RELAY_DIFFERENTIAL_RUNS ?? 20_000);
 
-const hierarchical = (random: () => number, now: () => number) => createConnectionMachine({ random, now }).provide({ actors: { socket } });
+const hierarchical: Candidate = (random, now) => createConnectionMachine({ random, now }).provide({ actors: { socket } });
+
+/**
+ * Run a counterexample once more with a recorder on the candidate's actor and write its trace as
+ * `name`, the mismatch (after `heading`) as its note. Entry times are wall-clock: the recorder does
+ * not see the simulated clock.
+ */
+function traceCounterexample(candidate: Candidate, run: Run, name: string, heading: string): { readonly difference: string | null; readonly path: string } {
+  // A copy of the candidate's machine, for the recorder's drawing and timers (its delays, mutated or not).
+  const recorder = recordActor({ name, machine: candidate(seeded(run.seed), () => 0) });
+  const difference = firstDifference(candidate, run, recorder.inspect);
+  recorder.stop();
+  const path = writeFailureTrace(name, recorder.toTrace(failureNote(`${heading}:\n${difference ?? '(no mismatch when run again)'}`)));
+  return { difference, path };
+}
 
 describe('the hierarchical machine against the flat oracle', () => {
   it(`same public state, path, context, status and sockets after every step (${RUNS} runs)`, () => {
     const result = fc.check(fc.property(runs, (run) => firstDifference(hierarchical, run) === null), { numRuns: RUNS });
     if (result.failed) {
       const run = result.counterexample?.[0];
-      throw new Error(`mismatch (seed ${result.seed}, path ${result.counterexample ? result.counterexamplePath : '?'}):\n${run ? firstDifference(hierarchical, run) : ''}`);
+      const heading = `mismatch (seed ${result.seed}, path ${result.counterexample ? result.counterexamplePath : '?'})`;
+      if (!run) throw new Error(`${heading}:\n`);
+      const { difference, path } = traceCounterexample(hierarchical, run, 'differential hierarchical vs flat', heading);
+      throw new Error(`${heading}:\n${difference ?? ''}${failureTraceHint(path)}`);
     }
     console.log(`differential: ${result.numRuns} runs, 0 mismatches, oracle states visited: ${[...visited].sort().join(', ')}`);
     expect(result.numRuns).toBe(RUNS);
@@ -156,14 +186,22 @@ describe('the hierarchical machine against the flat oracle', () => {
   }, 600_000);
 
   it.each([
-    ['a guard inverted (intakeHeld always true)', { guards: { intakeHeld: () => true } }],
-    ['an action dropped (the ignored-event count)', { actions: { countIgnoredEvent: () => undefined } }],
-    ['a timing changed (dialTimeout doubled)', { delays: { dialTimeout: ({ context }: { context: { settings: ConnectionSettings } }) => 2 * context.settings.dialTimeoutMs } }],
-  ] as const)('catches a mutated copy: %s', (_name, mutation) => {
-    const mutant = (random: () => number, now: () => number) =>
-      createConnectionMachine({ random, now }).provide({ actors: { socket }, ...mutation });
+    ['a guard inverted (intakeHeld always true)', 'guard-inverted', { guards: { intakeHeld: () => true } }],
+    ['an action dropped (the ignored-event count)', 'action-dropped', { actions: { countIgnoredEvent: () => undefined } }],
+    ['a timing changed (dialTimeout doubled)', 'timing-changed', { delays: { dialTimeout: ({ context }: { context: { settings: ConnectionSettings } }) => 2 * context.settings.dialTimeoutMs } }],
+  ] as const)('catches a mutated copy: %s, and writes its counterexample as a trace', (_name, key, mutation) => {
+    const mutant: Candidate = (random, now) => createConnectionMachine({ random, now }).provide({ actors: { socket }, ...mutation });
     // A fixed seed: the check is reproducible, and 3,000 runs is far below what the real run uses.
     const result = fc.check(fc.property(runs, (run) => firstDifference(mutant, run) === null), { numRuns: 3_000, seed: 20261201 });
     expect(result.failed).toBe(true);
+
+    // What a failing run of the real property writes (kept under test-results/traces/ to open).
+    const run = result.counterexample![0];
+    const { difference, path } = traceCounterexample(mutant, run, `differential-mutant-${key}`, `mutant ${key}: mismatch (seed ${result.seed})`);
+    expect(difference).toMatch(/^after (start|step \d+: .+): /);
+    const trace = parseTrace(readFileSync(path, 'utf8'));
+    expect(trace.source).toEqual({ kind: 'test', name: `differential-mutant-${key}` });
+    expect(trace.entries.length).toBeGreaterThanOrEqual(1);
+    expect(trace.note).toContain(difference!.split('\n')[0]);
   }, 120_000);
 });

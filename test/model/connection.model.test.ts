@@ -2,13 +2,16 @@
  * Model-based tests: paths generated from the connection machine's graph (xstate/graph) are replayed
  * against the real transport and the real dev connector over loopback sockets, checking the state
  * (and the guard-relevant flags) after every step. Coverage of states and transitions is computed
- * from the real runs and must be 100% of the machine's graph.
+ * from the real runs and must be 100% of the machine's graph. A path that fails writes its run (the
+ * machine's timeline and the socket's frames) as a visualizer trace under test-results/traces/.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 import { connectionMachine } from '../../machines/connection.machine.js';
 import type { ConnectionSettings } from '../../machines/connection.types.js';
 import { startDevConnector, type DevConnector } from '../../src/dev-connector/dev-connector.js';
 import { createRelayConnection, type RelayConnection } from '../../src/transport/relay-connection.js';
+import { recordConnection, withFailureTrace } from '../support/failure-trace.js';
 import {
   allStateIds,
   allTransitions,
@@ -148,29 +151,38 @@ function waitForStep(connection: RelayConnection, step: ModelPath['steps'][numbe
   });
 }
 
-async function replay(path: ModelPath, settings: Partial<ConnectionSettings>): Promise<void> {
+/** Replay `path`; a failing step writes the run's trace as `traceName` (see test/support/failure-trace.ts). */
+async function replay(path: ModelPath, settings: Partial<ConnectionSettings>, traceName: string): Promise<void> {
   const connector = await startDevConnector();
   connector.faults.omitDescriptor = true;
   connector.faults.holdGoingIdle = true;
   connector.faults.halfOpen = true;
   const backlog = newBacklog();
+  const recorder = recordConnection({ name: traceName });
   const connection = createRelayConnection({
     url: connector.url,
     random: () => 1,
     settings: { ...TIMINGS, ...settings },
-    inspect: coverage.inspect,
+    inspect: (event: InspectionEvent) => {
+      coverage.inspect(event);
+      recorder.inspect(event);
+    },
     ...BACKLOG,
     router: { inbound: () => ({ sessionKey: 'model', run: () => backlog.gate }), passthrough: () => null },
   });
+  recorder.observe(connection);
   try {
-    for (let i = 0; i < path.steps.length; i++) {
-      const step = path.steps[i]!;
-      if (step.state === 'dialing') arrangeDial(connector, path.steps[i + 1]?.event);
-      await perform(step.event, connection, connector, backlog);
-      await waitForStep(connection, step, 3000);
-    }
+    await withFailureTrace(traceName, recorder, async () => {
+      for (let i = 0; i < path.steps.length; i++) {
+        const step = path.steps[i]!;
+        if (step.state === 'dialing') arrangeDial(connector, path.steps[i + 1]?.event);
+        await perform(step.event, connection, connector, backlog);
+        await waitForStep(connection, step, 3000);
+      }
+    });
     executed.push(path.name);
   } finally {
+    recorder.stop();
     backlog.release();
     await connection.stop();
     await connector.close();
@@ -187,7 +199,7 @@ for (const config of CONFIGS) {
   const paths = [...selectCoveringPaths(shortest, config.settings), ...simplePathsTo(config.settings, 'disabled', config.simpleToDisabled)];
   describe(`model paths, ${config.name} (${paths.length} paths chosen from ${shortest.length} shortest + simple paths)`, () => {
     it.each(paths.map((p) => [p.name, p] as const))('%s', async (_name, path) => {
-      await replay(path, config.settings);
+      await replay(path, config.settings, `model (${config.name}): ${path.name}`);
     }, 30_000);
   });
 }

@@ -6,12 +6,16 @@
  * - every buffered event reaches the handler exactly once, and is acked, only after its handler;
  * - no event (live or buffered) is handled twice; live frames are never acked;
  * - every outbound request settles (success, failure or ambiguous).
+ * Every run is recorded (the connection's timeline and frames); a failing run writes its recording as
+ * a visualizer trace under test-results/traces/. fast-check shrinks by running smaller failing
+ * schedules, each overwriting the file, so the trace left is the one of the reported counterexample.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sendAction } from '../../src/protocol/outbound.js';
 import { createRelayConnection, type RelayConnection } from '../../src/transport/relay-connection.js';
 import type { RequestOutcome } from '../../src/transport/pending-requests.js';
+import { recordConnection, traceFailure } from '../support/failure-trace.js';
 import { inboundFrame, usePlainConnector } from '../support/plain-connector.js';
 
 type Op =
@@ -38,6 +42,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 const settled = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not settle in ${ms} ms`)), ms))]);
 
+/** The failure trace's name (test-results/traces/delivery-property.json). */
+const TRACE_NAME = 'delivery property';
+
 describe('delivery guarantees (property-based)', () => {
   it('buffered events exactly once and acked after their handler, nothing twice, every request settles, at backlogs of thousands', async () => {
     await fc.assert(
@@ -48,8 +55,10 @@ describe('delivery guarantees (property-based)', () => {
         });
         const handled: string[] = [];
         const finishedAt = new Map<string, number>();
+        const recorder = recordConnection({ name: TRACE_NAME });
         const connection: RelayConnection = createRelayConnection({
           url: connector.url,
+          inspect: recorder.inspect,
           random: () => 0.5,
           outboundTimeoutMs: 500,
           settings: { backoff: { baseMs: 10, factor: 2, capMs: 40, stableMs: 10_000 }, goIdleTimeoutMs: 200 },
@@ -67,6 +76,7 @@ describe('delivery guarantees (property-based)', () => {
             passthrough: () => null,
           },
         });
+        recorder.observe(connection);
         const requests: Array<Promise<RequestOutcome>> = [];
         const bufferedIds = new Map<string, string>(); // bufferId -> text
         let n = 0;
@@ -134,7 +144,10 @@ describe('delivery guarantees (property-based)', () => {
           // Live frames are never acked.
           expect(acks.every((a) => bufferedIds.has(String(a.frame.bufferId)))).toBe(true);
           expect(connection.metrics()).toMatchObject({ inboundShed: 0, inboundDeferred: 0 });
+        } catch (error) {
+          throw traceFailure(TRACE_NAME, recorder, error);
         } finally {
+          recorder.stop();
           await connection.stop();
           await connector.close();
         }
