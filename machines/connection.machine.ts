@@ -36,6 +36,9 @@ export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = Object.freeze({
   stopGoIdleTimeoutMs: 2_000,
   pingIntervalMs: 30_000,
   pongTimeoutMs: 15_000,
+  dormantBaseMs: 1_000,
+  dormantCapMs: 30_000,
+  redialHoldMaxMs: 60_000,
 });
 
 /** The message given to the application when the credential is revoked. */
@@ -88,7 +91,20 @@ function initialContext(input: ConnectionMachineInput | undefined): ConnectionCo
     idleAcks: 0,
     ignoredEvents: 0,
     disabledReason: null,
+    idleIntent: 'idle',
+    dormant: false,
+    dormantAttempt: 0,
+    dormantDelayMs: 0,
+    redialHeld: false,
+    stopAcked: false,
+    drained: true,
+    drainGraceMs: 0,
   };
+}
+
+/** The dormant cadence: the base wait, doubled after each failed dormant dial, capped; no jitter. */
+export function dormantDelay(failures: number, settings: Pick<ConnectionSettings, 'dormantBaseMs' | 'dormantCapMs'>): number {
+  return Math.min(settings.dormantCapMs, settings.dormantBaseMs * 2 ** Math.max(0, failures));
 }
 
 /**
@@ -135,6 +151,9 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
         quietMs: 0,
         // A new link starts with open intake: the connector replays what it buffered, then streams live.
         intake: 'open' as const,
+        // The first completed handshake ends dormancy; later drops use the normal ladder.
+        dormant: false,
+        dormantAttempt: 0,
       })),
       recordClose: assign({
         lastClose: ({ event }) => (event.type === 'SOCKET_CLOSED' ? { code: event.code, reason: event.reason } : null),
@@ -166,10 +185,35 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
       recordLiveness: assign({ quietMs: ({ event }) => (event.type === 'LINK_ALIVE' ? event.quietMs : 0) }),
       beginGoIdle: assign({
         stopping: false,
+        idleIntent: 'idle' as const,
         goIdleTimeoutMs: ({ context, event }) =>
           event.type === 'GO_IDLE' && event.timeoutMs !== undefined ? event.timeoutMs : context.settings.goIdleTimeoutMs,
       }),
-      beginStop: assign({ stopping: true, goIdleTimeoutMs: ({ context }) => context.settings.stopGoIdleTimeoutMs }),
+      beginGoDormant: assign({
+        stopping: false,
+        idleIntent: 'dormant' as const,
+        goIdleTimeoutMs: ({ context, event }) =>
+          event.type === 'GO_DORMANT' && event.timeoutMs !== undefined ? event.timeoutMs : context.settings.goIdleTimeoutMs,
+      }),
+      endIdleIntent: assign({ idleIntent: 'idle' as const }),
+      beginStop: assign(({ context, event }) => {
+        const drainGraceMs = event.type === 'STOP' ? Math.max(0, event.drainMs ?? 0) : 0;
+        return {
+          stopping: true,
+          idleIntent: 'idle' as const,
+          goIdleTimeoutMs: event.type === 'STOP' && event.goIdleMs !== undefined ? Math.max(0, event.goIdleMs) : context.settings.stopGoIdleTimeoutMs,
+          stopAcked: false,
+          drainGraceMs,
+          // Nothing written and waiting: no drain at all (a stop then behaves as it always did).
+          drained: drainGraceMs === 0,
+        };
+      }),
+      markStopAcked: assign({ stopAcked: true }),
+      markDrained: assign({ drained: true }),
+      markDormant: assign(({ context }) => ({ dormant: true, dormantAttempt: 0, dormantDelayMs: context.settings.dormantBaseMs, idleIntent: 'idle' as const })),
+      scheduleDormantRetry: assign(({ context }) => ({ dormantAttempt: context.dormantAttempt + 1, dormantDelayMs: dormantDelay(context.dormantAttempt + 1, context.settings) })),
+      holdRedial: assign({ redialHeld: true }),
+      releaseRedial: assign({ redialHeld: false }),
       countIdleAck: assign({ idleAcks: ({ context }) => context.idleAcks + 1 }),
       holdIntake: assign({ intake: 'held' }),
       countIntakeAck: assign({ intakeAcks: ({ context }) => context.intakeAcks + 1 }),
@@ -182,6 +226,12 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
       // A 4401 after a handshake re-dials at once with a fresh token, unless reconnect is off.
       freshTokenRedial: ({ context, event }) => closeAction(context, event) === 'redialFreshToken' && context.settings.reconnect,
       intakeHeld: ({ context }) => context.intake === 'held',
+      dormancyRequested: ({ context }) => context.idleIntent === 'dormant',
+      // A dormant gateway whose redial failed goes back to sleep (its own cadence), unless ended.
+      stillDormant: ({ context, event }) => context.dormant && context.settings.reconnect && closeAction(context, event) !== 'disable',
+      redialHeld: ({ context }) => context.redialHeld,
+      freshTokenRedialHeld: ({ context, event }) => context.redialHeld && closeAction(context, event) === 'redialFreshToken' && context.settings.reconnect,
+      stopReady: ({ context }) => context.stopAcked && context.drained,
     },
     delays: {
       dialTimeout: ({ context }) => context.settings.dialTimeoutMs,
@@ -189,8 +239,11 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
       pingDelay: ({ context }) => Math.max(0, context.settings.pingIntervalMs - context.quietMs),
       pongTimeout: ({ context }) => context.settings.pongTimeoutMs,
       goIdleTimeout: ({ context }) => context.goIdleTimeoutMs,
-      stopGoIdleTimeout: ({ context }) => context.settings.stopGoIdleTimeoutMs,
+      stopGoIdleTimeout: ({ context }) => context.goIdleTimeoutMs,
+      drainGrace: ({ context }) => context.drainGraceMs,
       backoff: ({ context }) => context.backoffMs,
+      dormantWait: ({ context }) => context.dormantDelayMs,
+      redialHoldMax: ({ context }) => context.settings.redialHoldMaxMs,
       stableServing: ({ context }) => context.settings.backoff.stableMs,
     },
   }).createMachine({
@@ -206,7 +259,9 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
           // Whatever a state below does not handle is a late or out-of-place event: counted, never silent.
           ...ignoring('running'),
           STOP: { target: 'stopped', description: 'stop(): nothing to go idle from, close what is open' },
-          RECONNECT_NOW: { target: '.link', description: 'dial now: skip a backoff, wake from idle, or replace the socket' },
+          RECONNECT_NOW: { target: '.link', description: 'dial now: skip a backoff, a hold or dormancy, wake from idle, or replace the socket' },
+          HOLD_REDIAL: { actions: 'holdRedial', description: 'holdRedial(): the next redial waits for releaseRedial() (at most 60 s)' },
+          RELEASE_REDIAL: { actions: 'releaseRedial', description: 'releaseRedial(): redials go ahead' },
         },
         states: {
           idle: {
@@ -255,6 +310,7 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
                     },
                     on: {
                       GO_IDLE: { target: 'goingIdle', actions: 'beginGoIdle', description: 'goIdle(): ask the connector to buffer' },
+                      GO_DORMANT: { target: 'goingIdle', actions: 'beginGoDormant', description: 'goDormant(): go idle, then sleep and redial on the dormant cadence' },
                       STOP: { target: 'goingIdle.stopping', actions: 'beginStop', description: 'stop(): go idle first (short timeout), then close' },
                       INTAKE_HIGH: {
                         actions: ['holdIntake', 'sendGoingIdle'],
@@ -298,22 +354,38 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
                       requested: {
                         description: 'goIdle(): waiting for the ack with the goIdle timeout; the gateway stays idle after it.',
                         on: {
-                          GOING_IDLE_ACK: { target: '#connection.running.idle', actions: 'countIdleAck', description: 'connector buffers; close and stay idle' },
+                          GOING_IDLE_ACK: [
+                            {
+                              guard: 'dormancyRequested',
+                              target: '#connection.running.dormant',
+                              actions: ['countIdleAck', 'markDormant'],
+                              description: 'goDormant(): the connector buffers; dormant first, then close',
+                            },
+                            { target: '#connection.running.idle', actions: 'countIdleAck', description: 'connector buffers; close and stay idle' },
+                          ],
                           STOP: { target: 'stopping', actions: 'beginStop', description: 'stop(): the stop timeout replaces the goIdle one' },
                         },
                         after: {
-                          goIdleTimeout: { target: '#connection.running.link.open.serving', actions: 'recordGoIdleTimeout', description: 'no ack in time: keep serving' },
+                          goIdleTimeout: {
+                            target: '#connection.running.link.open.serving',
+                            actions: ['recordGoIdleTimeout', 'endIdleIntent'],
+                            description: 'no ack in time: keep serving',
+                          },
                         },
                       },
                       stopping: {
-                        description: 'stop(): waiting at most the stop timeout for the ack, then closing for good. Nothing undoes a stop.',
+                        description:
+                          'stop(): side by side, the ack (at most the stop timeout) and the drain of written requests (at most the grace); then closing for good. Nothing undoes a stop.',
                         on: {
                           ...ignoring('running.link.open.goingIdle.stopping'),
-                          GOING_IDLE_ACK: { target: '#connection.stopped', actions: 'countIdleAck', description: 'connector buffers; close and stop' },
+                          GOING_IDLE_ACK: { actions: ['countIdleAck', 'markStopAcked'], description: 'connector buffers' },
+                          DRAIN_DONE: { actions: 'markDrained', description: 'every written request settled' },
                           SOCKET_CLOSED: { target: '#connection.stopped', actions: 'recordClose', description: 'closed while stopping' },
                         },
+                        always: { guard: 'stopReady', target: '#connection.stopped', description: 'acked (or timed out) and drained: close and stop' },
                         after: {
-                          stopGoIdleTimeout: { target: '#connection.stopped', actions: 'recordGoIdleTimeout', description: 'no ack in time; close anyway' },
+                          stopGoIdleTimeout: { actions: ['recordGoIdleTimeout', 'markStopAcked'], description: 'no ack in time; close anyway' },
+                          drainGrace: { actions: 'markDrained', description: 'drain grace over: what is still pending fails as closed' },
                         },
                       },
                     },
@@ -327,11 +399,18 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
             always: [
               { guard: 'closeMeansDisable', target: '#connection.disabled', actions: 'markRevoked', description: 'second 4401: revoked' },
               {
+                guard: 'freshTokenRedialHeld',
+                target: 'held',
+                actions: 'markProvisional',
+                description: '4401 after a handshake, redial held: wait for the release, then re-dial with a fresh token',
+              },
+              {
                 guard: 'freshTokenRedial',
                 target: 'link',
                 actions: 'markProvisional',
                 description: '4401 after a handshake: re-dial once at once with a fresh token',
               },
+              { guard: 'stillDormant', target: 'dormant', actions: 'scheduleDormantRetry', description: 'dormant: sleep again, twice as long (no jitter)' },
               { guard: 'reconnectEnabled', target: 'reconnecting', description: 'back off, then dial again' },
               { target: '#connection.stopped', description: 'reconnect is off' },
             ],
@@ -341,7 +420,30 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
             description: 'Waiting out the backoff delay before the next dial. No socket is open.',
             entry: 'scheduleRetry',
             exit: 'clearRetry',
-            after: { backoff: { target: 'link', description: 'backoff elapsed' } },
+            after: {
+              backoff: [
+                { guard: 'redialHeld', target: 'held', description: 'backoff elapsed, redial held' },
+                { target: 'link', description: 'backoff elapsed' },
+              ],
+            },
+          },
+          dormant: {
+            tags: ['dormant'],
+            description:
+              'Asleep after goDormant(): no socket, the connector buffers. Redials after 1 s, doubling after each failure up to 30 s, no jitter; the first handshake wakes it.',
+            after: {
+              dormantWait: [
+                { guard: 'redialHeld', target: 'held', description: 'dormant wait over, redial held' },
+                { target: 'link', description: 'dormant wait over: dial' },
+              ],
+            },
+          },
+          held: {
+            tags: ['held'],
+            description: 'A redial waits for releaseRedial() (a suspend in progress), at most 60 s; then the hold clears and it dials.',
+            exit: 'releaseRedial',
+            on: { RELEASE_REDIAL: { target: 'link', description: 'releaseRedial(): dial now' } },
+            after: { redialHoldMax: { target: 'link', description: 'held for the longest allowed: dial anyway' } },
           },
         },
       },

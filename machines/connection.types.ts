@@ -24,6 +24,12 @@ export interface ConnectionSettings {
   readonly pingIntervalMs: number;
   /** Pong wait before the link counts as dead. @default 15000 */
   readonly pongTimeoutMs: number;
+  /** First redial after going dormant; doubles after each failed dormant dial. @default 1000 */
+  readonly dormantBaseMs: number;
+  /** Longest wait between dormant redials. @default 30000 */
+  readonly dormantCapMs: number;
+  /** Longest a held redial waits for `releaseRedial()` before it dials anyway. @default 60000 */
+  readonly redialHoldMaxMs: number;
 }
 
 /** The last close the gateway saw. */
@@ -79,6 +85,22 @@ export interface ConnectionContext {
   readonly ignoredEvents: number;
   /** Why the gateway ended disabled, or null. */
   readonly disabledReason: string | null;
+  /** What the going-idle in progress leads to: `idle` (goIdle, stop) or `dormant` (goDormant). */
+  readonly idleIntent: 'idle' | 'dormant';
+  /** Asleep after goDormant(): redials on the dormant cadence until a handshake completes. */
+  readonly dormant: boolean;
+  /** Dormant redials that failed in a row (the dormant cadence's own counter). */
+  readonly dormantAttempt: number;
+  /** Wait before the next dormant redial. */
+  readonly dormantDelayMs: number;
+  /** holdRedial() is in effect: the next redial waits for releaseRedial() (at most redialHoldMaxMs). */
+  readonly redialHeld: boolean;
+  /** During a stop: the connector acknowledged going idle, or the wait for it is over. */
+  readonly stopAcked: boolean;
+  /** During a stop: the written requests have settled, or the drain grace is over. */
+  readonly drained: boolean;
+  /** During a stop: how long written requests may still be awaited (the drain grace). */
+  readonly drainGraceMs: number;
 }
 
 /** Inbound flow control of one link: see {@link ConnectionContext.intake}. */
@@ -87,9 +109,18 @@ export type IntakeState = 'open' | 'held';
 /** Events sent by the application (through the gateway API). */
 export type UserEvent =
   | { readonly type: 'START' }
-  | { readonly type: 'STOP' }
+  /**
+   * `goIdleMs` caps the wait for the ack (default `stopGoIdleTimeoutMs`); `drainMs` is how long
+   * written requests may still be awaited before closing (default 0: nothing to drain).
+   */
+  | { readonly type: 'STOP'; readonly goIdleMs?: number; readonly drainMs?: number }
   | { readonly type: 'GO_IDLE'; readonly timeoutMs?: number }
-  | { readonly type: 'RECONNECT_NOW' };
+  | { readonly type: 'GO_DORMANT'; readonly timeoutMs?: number }
+  | { readonly type: 'RECONNECT_NOW' }
+  | { readonly type: 'HOLD_REDIAL' }
+  | { readonly type: 'RELEASE_REDIAL' }
+  /** During a stop: every written request has settled. */
+  | { readonly type: 'DRAIN_DONE' };
 
 /** Events sent by the socket actor. */
 export type SocketEvent =
@@ -116,7 +147,11 @@ export const CONNECTION_EVENT_TYPES = [
   'START',
   'STOP',
   'GO_IDLE',
+  'GO_DORMANT',
   'RECONNECT_NOW',
+  'HOLD_REDIAL',
+  'RELEASE_REDIAL',
+  'DRAIN_DONE',
   'SOCKET_OPEN',
   'DIAL_FAILED',
   'DESCRIPTOR',
@@ -147,5 +182,7 @@ export type ConnectionStateName =
   | 'serving'
   | 'goingIdle'
   | 'reconnecting'
+  | 'dormant'
+  | 'held'
   | 'disabled'
   | 'stopped';

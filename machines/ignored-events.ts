@@ -33,9 +33,11 @@ export const IGNORED_EVENTS = {
   // before the upgrade completes, a SOCKET_CLOSED: the socket actor reports those as DIAL_FAILED), a
   // second descriptor, an ack nobody asked for, liveness proofs with no check pending, and backlog
   // signals outside serving.
-  running: ['START', 'GO_IDLE', ...STALE_SOCKET_EVENTS, ...INTAKE_EVENTS],
+  // GO_DORMANT like GO_IDLE (only serving goes dormant); DRAIN_DONE means something only while stopping.
+  running: ['START', 'GO_IDLE', 'GO_DORMANT', 'DRAIN_DONE', ...STALE_SOCKET_EVENTS, ...INTAKE_EVENTS],
   // A stop can never be undone: a second stop or a reconnect request changes nothing.
-  'running.link.open.goingIdle.stopping': ['STOP', 'RECONNECT_NOW'],
+  // A hold makes no sense once stopping (nothing will redial); it is ignored, counted.
+  'running.link.open.goingIdle.stopping': ['STOP', 'RECONNECT_NOW', 'HOLD_REDIAL'],
 } as const satisfies Record<string, readonly EventType[]>;
 
 /** A state path that has an ignore list. */

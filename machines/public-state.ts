@@ -1,5 +1,5 @@
 /**
- * The public vocabulary of the connection machine: eight state names that logs, metrics, the CLI and
+ * The public vocabulary of the connection machine: ten state names that logs, metrics, the CLI and
  * `gateway.state` use, whatever the chart's nesting. Each is a tag on exactly one state node, so
  * the names are read from the snapshot's tags, never from the shape of its state value.
  * @module
@@ -14,6 +14,8 @@ export const CONNECTION_STATE_NAMES = [
   'serving',
   'goingIdle',
   'reconnecting',
+  'dormant',
+  'held',
   'disabled',
   'stopped',
 ] as const satisfies readonly ConnectionStateName[];

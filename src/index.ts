@@ -218,6 +218,33 @@ export type {
   TimeoutOptions,
 } from './gateway/gateway-options.js';
 export { ScopeMemory, DEFAULT_SCOPE_MEMORY_SIZE, type ChatScope } from './gateway/scope-memory.js';
+export type {
+  DeclineNotice,
+  DraftOptions,
+  MetadataOptions,
+  PromptAnswer,
+  PromptOptionSpec,
+  PromptOptions,
+  PromptResult,
+  ReactOptions,
+  SendMediaOptions,
+  TaskCardChunk,
+  TaskCardOptions,
+  ThreadCreateOptions,
+  ThreadCreateResult,
+  ThreadRenameOptions,
+} from './gateway/later-op-types.js';
+export type { AutoThread } from './gateway/auto-threads.js';
+export { STALE_PROMPT_NOTICE } from './gateway/prompt-registry.js';
+export { DRAFT_SEAL_AMBIGUOUS_ERROR, DRAFT_SEAL_CANCELLED_ERROR } from './gateway/draft-streams.js';
+
+// Later protocol: identities, op gating, declines, media
+export { IdentitySet, resolveIdentities, type Identity, type IdentityResolution, type IdentitySource } from './identity/identities.js';
+export { LEGACY_OPS, supportsOp } from './protocol/op-gating.js';
+export { EGRESS_DECLINED_CODE, isEgressDecline, type EgressDeclineCandidate } from './protocol/egress-decline.js';
+export { RESULT_CODES, type KnownResultCode, type ResultCode } from './protocol/outbound.js';
+export { MEDIA_KINDS, PROMPT_KINDS, type MediaKind, type PromptKind } from './protocol/later-ops.js';
+export { MAX_MEDIA_BYTES } from './transport/media-upload.js';
 export { discordInteractionToEvent } from './adapter/discord-interaction.js';
 
 // Demo, CLI (the visualizer is its own entry: relay-gateway/visualizer)

@@ -9,6 +9,7 @@ import type { StateChangeInfo } from '../gateway/create-relay-gateway.js';
 import type { LinkCauseKind } from '../transport/link-cause.js';
 import type { Redial } from '../transport/relay-connection.js';
 import type { SendResult } from '../protocol/outbound.js';
+import type { DeclineNotice, PromptAnswer } from '../gateway/later-op-types.js';
 import type { CliIo } from './cli-io.js';
 
 /** A `state` line: the new state, and, when the change follows from one, why and what comes next. */
@@ -29,6 +30,39 @@ export interface CliStateEvent {
   readonly redial?: Redial;
 }
 
+/**
+ * A `prompt` line: an answer to one of this gateway's prompts (`onPromptResponse`, once per prompt).
+ * The label is button text the connector reports; nothing here is a credential.
+ */
+export interface CliPromptEvent {
+  readonly event: 'prompt';
+  readonly promptId: string;
+  readonly optionId: string;
+  /** False when `optionId` is not one of the prompt's options. */
+  readonly knownOption: boolean;
+  /** `approval`, `clarify` or `choice`, as sent. */
+  readonly promptKind: string;
+  /** The pressed button's label, when the connector gave one. */
+  readonly label: string | null;
+  /** Where the press came from. */
+  readonly platform: string;
+  readonly chatId: string;
+}
+
+/**
+ * A `decline` line: the connector refused to deliver an outbound op to this chat (an egress
+ * decline, protocol-later §4). `error` is the connector's text, verbatim.
+ */
+export interface CliDeclineEvent {
+  readonly event: 'decline';
+  /** The op declined (`send`, `prompt`, `draft`, ...). */
+  readonly op: string;
+  readonly chatId: string;
+  /** `egress_declined` when the connector gave the code, else `null` (recognised by its text). */
+  readonly code: string | null;
+  readonly error: string;
+}
+
 /** One `--json` output line (each also carries `ts`, ISO 8601). Field names are a public contract. */
 export type CliEvent =
   | CliStateEvent
@@ -41,7 +75,18 @@ export type CliEvent =
       readonly bufferId: string | null;
     }
   | { readonly event: 'interrupt'; readonly sessionKey: string; readonly chatId: string }
-  | { readonly event: 'reply'; readonly chatId: string; readonly success: boolean; readonly error?: string }
+  | {
+      readonly event: 'reply';
+      readonly chatId: string;
+      readonly success: boolean;
+      readonly error?: string;
+      /** `--echo`: the echo was cut to the chat's length limit (`maxMessageLength` in its unit). */
+      readonly truncated?: true;
+      /** `--echo` with `/prompt`: the reply was a prompt, and answers to it carry this id. */
+      readonly promptId?: string;
+    }
+  | CliPromptEvent
+  | CliDeclineEvent
   | { readonly event: 'disabled'; readonly reason: string }
   | { readonly event: 'visualizer'; readonly url: string }
   | { readonly event: 'health'; readonly url: string }
@@ -91,8 +136,19 @@ export function describeEvent(event: CliEvent): string {
       return `inbound ${event.messageType} in ${event.chatId} [${event.sessionKey}]${event.bufferId ? ` replayed ${event.bufferId}` : ''}: ${JSON.stringify(event.text)}`;
     case 'interrupt':
       return `interrupt ${event.sessionKey} in ${event.chatId}`;
-    case 'reply':
-      return `reply to ${event.chatId}: ${event.success ? 'sent' : `failed (${event.error ?? 'unknown error'})`}`;
+    case 'reply': {
+      const what = event.promptId !== undefined ? `prompt ${event.promptId}` : 'reply';
+      const cut = event.truncated ? ' (cut to the chat\'s length limit)' : '';
+      return `${what} to ${event.chatId}: ${event.success ? `sent${cut}` : `failed (${event.error ?? 'unknown error'})`}`;
+    }
+    case 'prompt':
+      return (
+        `prompt answer in ${event.chatId} (${event.platform}): option ${JSON.stringify(event.optionId)}` +
+        `${event.label !== null ? ` ${JSON.stringify(event.label)}` : ''} of ${event.promptKind} prompt ${event.promptId}` +
+        `${event.knownOption ? '' : ' (not one of its options)'}`
+      );
+    case 'decline':
+      return `decline: the connector refused ${event.op} to ${event.chatId}${event.code !== null ? ` (${event.code})` : ''}: ${event.error}`;
     case 'disabled':
       return `disabled: ${event.reason} (the connector revoked this gateway's credential; fix it and restart)`;
     case 'visualizer':
@@ -118,7 +174,33 @@ export function createEventPrinter(json: boolean, io: Pick<CliIo, 'stdout' | 'st
   return (event) => io.stderr(`${new Date(io.now()).toISOString()} ${describeEvent(event)}`);
 }
 
-/** The `reply` event of an echo send. */
-export function replyEvent(chatId: string, result: SendResult): CliEvent {
-  return { event: 'reply', chatId, success: result.success, ...(result.success ? {} : { error: result.error ?? (result.ambiguous ? 'ambiguous' : 'failed') }) };
+/** The `reply` event of an echo send (or, with `promptId`, of an echo prompt). */
+export function replyEvent(chatId: string, result: SendResult, extra: { readonly truncated?: boolean; readonly promptId?: string } = {}): CliEvent {
+  return {
+    event: 'reply',
+    chatId,
+    success: result.success,
+    ...(result.success ? {} : { error: result.error ?? (result.ambiguous ? 'ambiguous' : 'failed') }),
+    ...(extra.truncated ? { truncated: true as const } : {}),
+    ...(extra.promptId !== undefined ? { promptId: extra.promptId } : {}),
+  };
+}
+
+/** The `prompt` event of an answer. */
+export function promptEvent(answer: PromptAnswer): CliPromptEvent {
+  return {
+    event: 'prompt',
+    promptId: answer.prompt_id,
+    optionId: answer.option_id,
+    knownOption: answer.known_option,
+    promptKind: answer.prompt_kind,
+    label: answer.label ?? null,
+    platform: answer.source.platform,
+    chatId: answer.source.chat_id,
+  };
+}
+
+/** The `decline` event of a decline notice. */
+export function declineEvent(notice: DeclineNotice): CliDeclineEvent {
+  return { event: 'decline', op: notice.op, chatId: notice.chatId, code: notice.code ?? null, error: notice.error };
 }

@@ -16,7 +16,7 @@ import { runDemoCommand } from './demo-command.js';
 import { parseRelayPlatformSetting } from '../config/relay-settings.js';
 import { DEFAULT_CONNECTION_SETTINGS } from '../../machines/connection.machine.js';
 import { DEFAULT_OUTBOUND_TIMEOUT_MS } from '../transport/relay-connection.js';
-import { packageVersion } from './package-version.js';
+import { packageVersion } from '../package-version.js';
 import { runVisualizeTrace } from './visualize.js';
 
 /** Commander argument parser backed by a zod schema; the message says what was expected. */
@@ -90,14 +90,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('connect')
     .description('connect a gateway to a connector and serve until SIGINT/SIGTERM (exit 0), revocation (exit 3) or an unexpected end (exit 1)')
     .option('--url <url>', 'connector base URL (else GATEWAY_RELAY_URL, else gateway.relay_url in --config)')
-    .option('--platform <platform>', 'platform announced in hello (else GATEWAY_RELAY_PLATFORM, default "relay")')
-    .option('--bot-id <id>', 'bot id announced in hello (else GATEWAY_RELAY_BOT_ID)')
+    .option('--platforms <list>', 'identities, one hello each: comma-separated platform names, the first is the primary, e.g. "telegram,discord" (else GATEWAY_RELAY_PLATFORMS, else GATEWAY_RELAY_PLATFORM, else gateway.relay_identities in --config, else "relay"); wins over --platform/--bot-id')
+    .option('--bot-ids <json>', 'bot ids (and user names) for the platform list, as a JSON object, e.g. \'{"telegram":{"botId":"t-9","username":"my_bot"}}\' (else GATEWAY_RELAY_BOT_IDS); a platform without an entry gets ""')
+    .option('--platform <platform>', 'a single identity instead of a list: its platform (else GATEWAY_RELAY_PLATFORM, default "relay")')
+    .option('--bot-id <id>', 'a single identity instead of a list: its bot id (else GATEWAY_RELAY_BOT_ID, default "")')
     .option('--gateway-id <id>', 'gateway id for upgrade auth (else GATEWAY_RELAY_ID, else gateway.relay_id)')
     .option('--secret-file <file>', 'file holding the shared secret (else GATEWAY_RELAY_SECRET, else gateway.relay_secret)')
     .option('--config <file>', 'YAML config file (lowest precedence)')
     .option('--no-reconnect', 'end (exit 1) instead of reconnecting after an unexpected close')
-    .option('--echo', 'reply "echo: <text>" to every inbound message')
-    .option('--json', 'one JSON object per line on stdout instead of a readable log on stderr')
+    .option('--echo', 'reply "echo: <text>" to every inbound message, in the chat it came from, cut to that chat\'s length limit; "/prompt <question>" gets an approve/deny prompt instead where the chat supports prompts; prompt answers are never echoed')
+    .option('--json', 'one JSON object per line on stdout instead of a readable log on stderr (events: state, inbound, reply, prompt, decline, interrupt, disabled, visualizer, health, error)')
     .option('--handshake-timeout <ms>', `descriptor wait after hello (default: ${DEFAULT_CONNECTION_SETTINGS.handshakeTimeoutMs}, ${seconds(DEFAULT_CONNECTION_SETTINGS.handshakeTimeoutMs)})`, ms)
     .option('--outbound-timeout <ms>', `wait for an outbound_result (default: ${DEFAULT_OUTBOUND_TIMEOUT_MS}, ${seconds(DEFAULT_OUTBOUND_TIMEOUT_MS)})`, ms)
     .option('--ping-interval <ms>', `keepalive: ping after this much silence (default: ${DEFAULT_CONNECTION_SETTINGS.pingIntervalMs}, ${seconds(DEFAULT_CONNECTION_SETTINGS.pingIntervalMs)})`, ms)
@@ -121,9 +123,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--gateway-id <id>', 'gateway id accepted with the secret', DEFAULT_DEV_GATEWAY_ID)
     .option('--json', 'JSON lines on stdout')
     .option('--no-stdin', 'do not read commands from stdin (run detached; stop with a signal); by default the end of stdin stops it')
-    .action((flags: { port: number; platform: string; secretFile?: string; gatewayId: string; json?: boolean; stdin: boolean }) => {
+    .option(
+      '--descriptors <file>',
+      'one descriptor per platform: a YAML or JSON file mapping platform -> {max_message_length, len_unit, supported_ops, supports_edit, supports_draft_streaming, ...}',
+    )
+    .action((flags: { port: number; platform: string; secretFile?: string; gatewayId: string; json?: boolean; stdin: boolean; descriptors?: string }) => {
       outcome = runDevConnector(
-        { port: flags.port, platform: flags.platform, secretFile: flags.secretFile, gatewayId: flags.gatewayId, json: flags.json === true, readStdin: flags.stdin },
+        {
+          port: flags.port,
+          platform: flags.platform,
+          secretFile: flags.secretFile,
+          gatewayId: flags.gatewayId,
+          json: flags.json === true,
+          readStdin: flags.stdin,
+          ...(flags.descriptors !== undefined ? { descriptorsFile: flags.descriptors } : {}),
+        },
         io,
       );
     });

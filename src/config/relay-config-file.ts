@@ -1,6 +1,7 @@
 /**
  * Reads the relay settings out of a YAML config file (`gateway.relay_url`, `gateway.relay_id`,
- * `gateway.relay_secret`, relay-connector-contract.md §14). Other keys are ignored so the relay can share a config file
+ * `gateway.relay_secret`, relay-connector-contract.md §14, and `gateway.relay_identities`,
+ * protocol-later §1.1). Other keys are ignored so the relay can share a config file
  * with the rest of an application; a `gateway.relay_*` key that is not a relay setting is reported
  * (a likely typo). Errors never quote the file's text: it may hold the secret.
  * @module
@@ -11,6 +12,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { normalizeSettingValue } from './relay-settings.js';
 import { readBoundedFile } from './read-bounded-file.js';
+import { describeYamlType } from './yaml-type.js';
+import { parseFileIdentities } from '../identity/file-identities.js';
 
 /** Relay settings found in a config file, trimmed; `undefined` means the file does not set it. */
 export interface RelayConfigFileValues {
@@ -20,6 +23,11 @@ export interface RelayConfigFileValues {
   readonly gatewayId: string | undefined;
   /** `gateway.relay_secret`. */
   readonly secret: string | undefined;
+  /**
+   * `gateway.relay_identities` as parsed (already validated: a bad list fails the read), for
+   * `resolveIdentities`, which decides whether it wins; `undefined` when absent.
+   */
+  readonly identities: unknown;
   /**
    * `relay_*` keys under `gateway` that are not relay settings (most likely typos), dotted. Other keys
    * are the rest of the application's configuration and are not reported.
@@ -32,13 +40,14 @@ export const EMPTY_RELAY_CONFIG_FILE: RelayConfigFileValues = Object.freeze({
   url: undefined,
   gatewayId: undefined,
   secret: undefined,
+  identities: undefined,
   unknownKeys: Object.freeze([]),
 });
 
 /** Largest config file read: far above any real one, small enough to never fill memory. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['relay_url', 'relay_id', 'relay_secret']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['relay_url', 'relay_id', 'relay_secret', 'relay_identities']);
 
 /**
  * YAML problems in plain words, by the parser's error code. The parser's own messages are never
@@ -75,7 +84,8 @@ export const CONFIG_TEXT_LABEL = 'configText';
 const settingSchema = z.union([z.string(), z.number(), z.bigint()], { error: 'a string or a number' }).nullish();
 
 const gatewaySectionSchema = z.looseObject(
-  { relay_url: settingSchema, relay_id: settingSchema, relay_secret: settingSchema },
+  // relay_identities is checked by parseFileIdentities, whose messages name the entry's index.
+  { relay_url: settingSchema, relay_id: settingSchema, relay_secret: settingSchema, relay_identities: z.unknown().optional() },
   { error: 'a mapping' },
 );
 
@@ -83,17 +93,6 @@ const gatewaySectionSchema = z.looseObject(
 const configFileSchema = z.looseObject({ gateway: gatewaySectionSchema.nullish() }, { error: 'a mapping' }).nullish();
 
 type FileKey = 'relay_url' | 'relay_id' | 'relay_secret';
-
-/** Name a YAML value's type in YAML's own words, never echoing the value (it may be a secret). */
-function describeYamlType(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'number' && !Number.isFinite(value)) return 'a non-finite number';
-  if (typeof value === 'bigint') return 'a number';
-  return `a ${typeof value}`;
-}
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let current = root;
@@ -135,7 +134,8 @@ function settingText(doc: Document.Parsed, key: FileKey, value: string | number 
  * @param label - How errors name the source: a file path, or by default `"configText"` (the
  * option of `resolveRelayConfig` that carries inline YAML).
  * @throws {ConfigError} On invalid YAML (with line and column), a top level or `gateway` that is
- * not a mapping, or a relay setting that is neither a string nor a number.
+ * not a mapping, a relay setting that is neither a string nor a number, or a bad
+ * `gateway.relay_identities` (naming the entry, see `parseFileIdentities`).
  */
 export function parseRelayConfigText(text: string, label: string = CONFIG_TEXT_LABEL): RelayConfigFileValues {
   const lineCounter = new LineCounter();
@@ -168,10 +168,14 @@ export function parseRelayConfigText(text: string, label: string = CONFIG_TEXT_L
   if (!result.success) throw schemaError(result.error, data, label);
   const gateway = result.data?.gateway;
   if (!gateway) return EMPTY_RELAY_CONFIG_FILE;
+  // Validated here so a broken list fails the read whichever source wins; the warnings come from
+  // resolveIdentities, which parses it again, so they are reported once.
+  parseFileIdentities(gateway.relay_identities, label);
   return {
     url: settingText(doc, 'relay_url', gateway.relay_url),
     gatewayId: settingText(doc, 'relay_id', gateway.relay_id),
     secret: settingText(doc, 'relay_secret', gateway.relay_secret),
+    identities: gateway.relay_identities,
     unknownKeys: Object.keys(gateway)
       .filter((key) => key.startsWith('relay_') && !KNOWN_KEYS.has(key))
       .map((key) => `gateway.${key}`),

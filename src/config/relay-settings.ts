@@ -12,6 +12,8 @@ export const RELAY_ENV_VARS = Object.freeze({
   url: 'GATEWAY_RELAY_URL',
   platform: 'GATEWAY_RELAY_PLATFORM',
   botId: 'GATEWAY_RELAY_BOT_ID',
+  platforms: 'GATEWAY_RELAY_PLATFORMS',
+  botIds: 'GATEWAY_RELAY_BOT_IDS',
   gatewayId: 'GATEWAY_RELAY_ID',
   secret: 'GATEWAY_RELAY_SECRET',
 } as const);
@@ -22,6 +24,12 @@ export const RELAY_FILE_KEYS = Object.freeze({
   gatewayId: 'gateway.relay_id',
   secret: 'gateway.relay_secret',
 } as const);
+
+/**
+ * Config-file key of the identity list (protocol-later §1.1). Kept out of {@link RELAY_FILE_KEYS}:
+ * that object lists the scalar settings, and its values are quoted verbatim in an existing warning.
+ */
+export const RELAY_IDENTITIES_FILE_KEY = 'gateway.relay_identities';
 
 /** Platform announced in the hello frame when `GATEWAY_RELAY_PLATFORM` is unset. */
 export const DEFAULT_RELAY_PLATFORM = 'relay';
@@ -89,9 +97,15 @@ export function parseRelayUrlSetting(value: string, setting: string): string {
 
 const PLATFORM_PATTERN = /^[a-z0-9_-]+$/u;
 
-const relayPlatformSchema = z
-  .string()
-  .regex(PLATFORM_PATTERN, { message: 'expected lowercase letters, digits, "_" or "-" only (e.g. "relay")' });
+/** What a platform name must look like, for every message that rejects one. */
+export const RELAY_PLATFORM_EXPECTED = 'lowercase letters, digits, "_" or "-" only (e.g. "relay")';
+
+const relayPlatformSchema = z.string().regex(PLATFORM_PATTERN, { message: `expected ${RELAY_PLATFORM_EXPECTED}` });
+
+/** Whether `value` is a valid platform name (see {@link parseRelayPlatformSetting}). */
+export function isRelayPlatformName(value: string): boolean {
+  return PLATFORM_PATTERN.test(value);
+}
 
 /**
  * Validate the platform name sent in the hello frame. It is matched case-sensitively by the

@@ -12,15 +12,14 @@ import {
   type RelayConfigFileValues,
 } from './relay-config-file.js';
 import {
-  DEFAULT_RELAY_BOT_ID,
-  DEFAULT_RELAY_PLATFORM,
   RELAY_ENV_VARS,
   RELAY_FILE_KEYS,
   normalizeSettingValue,
-  parseRelayPlatformSetting,
   parseRelayUrlSetting,
   redactUrlUserinfo,
 } from './relay-settings.js';
+import { resolveIdentities, type IdentitySettingNames } from '../identity/resolve-identities.js';
+import type { Identity, IdentitySource } from '../identity/identity.js';
 
 /** Where a resolved value came from. */
 export interface RelayConfigSource {
@@ -38,10 +37,27 @@ export interface RelayConfigSource {
 export interface RelayConfig {
   /** The connector's base URL as configured, trailing `/` removed (not yet the dial URL of relay-connector-contract.md §1). */
   readonly url: string;
-  /** Platform announced in the hello frame. */
+  /**
+   * Platform of the primary identity (`identities[0].platform`), kept for single-identity readers.
+   * Spreading the config into `createRelayGateway` is fine: it equals the primary, so it does not
+   * conflict with `identities`.
+   */
   readonly platform: string;
-  /** Bot id announced in the hello frame; `""` when unset. */
+  /** Bot id of the primary identity (`identities[0].botId`); `""` when unset. */
   readonly botId: string;
+  /**
+   * Every identity to announce, one `hello` each, primary first (protocol-later §1.1): from
+   * `GATEWAY_RELAY_PLATFORMS` + `GATEWAY_RELAY_BOT_IDS`, else `GATEWAY_RELAY_PLATFORM` /
+   * `GATEWAY_RELAY_BOT_ID`, else `gateway.relay_identities`, else `[{ platform: "relay", botId: "" }]`.
+   */
+  readonly identities: readonly Identity[];
+  /** Which of those sources won. */
+  readonly identitySource: IdentitySource;
+  /**
+   * Every warning: `source.warnings` (unknown file keys) followed by the identity warnings (a bad
+   * `GATEWAY_RELAY_BOT_IDS`, repeated platforms, ignored variables). Show them to the operator.
+   */
+  readonly warnings: readonly string[];
   /** Gateway id for upgrade authentication; `null` with `secret` when no credentials are configured. */
   readonly gatewayId: string | null;
   /** Shared secret for upgrade authentication. Never log it: use {@link describeRelayConfig}. */
@@ -68,6 +84,12 @@ export interface ResolveRelayConfigOptions {
    * @default undefined (no file)
    */
   readonly configText?: string;
+  /**
+   * How identity messages name each identity variable, for a front end that passes its own inputs
+   * through `env` (the CLI names `--platforms` when the list came from that flag).
+   * @default the variable names
+   */
+  readonly identitySettingNames?: Partial<IdentitySettingNames>;
 }
 
 /** A {@link RelayConfig} that is safe to log: the secret is reduced to whether it is set. */
@@ -78,6 +100,12 @@ export interface RelayConfigSummary {
   readonly platform: string;
   /** As in {@link RelayConfig}. */
   readonly botId: string;
+  /** As in {@link RelayConfig}; bot ids and user names are identifiers, not credentials. */
+  readonly identities: readonly Identity[];
+  /** As in {@link RelayConfig}. */
+  readonly identitySource: IdentitySource;
+  /** As in {@link RelayConfig}. */
+  readonly warnings: readonly string[];
   /** As in {@link RelayConfig}; an id is an identifier, not a credential. */
   readonly gatewayId: string | null;
   /** `"<set>"` or `"<unset>"`, never the value. */
@@ -134,7 +162,10 @@ function resolveCredentials(
  * so a broken file fails at start even if the environment supplies everything.
  * @returns The settings, or `null` when neither `GATEWAY_RELAY_URL` nor `gateway.relay_url` is set
  * (the relay is not activated; nothing else is validated then).
- * @throws {ConfigError} Naming the variable or file key at fault: an invalid URL or platform, an
+ * Identities follow protocol-later §1.1 (see {@link RelayConfig.identities}); their non-fatal
+ * problems are in `warnings`.
+ * @throws {ConfigError} Naming the variable or file key at fault: an invalid URL or platform name
+ * (`GATEWAY_RELAY_PLATFORM`, `GATEWAY_RELAY_PLATFORMS`, `gateway.relay_identities[<i>]`), an
  * unreadable or malformed file, or credentials with only one of id and secret. Messages never
  * contain a secret.
  * @throws {InvalidArgumentError} When both `configFile` and `configText` are given.
@@ -156,26 +187,35 @@ export function resolveRelayConfig(options: ResolveRelayConfigOptions = {}): Rel
     return null;
   }
 
-  const platform = parseRelayPlatformSetting(
-    normalizeSettingValue(env[RELAY_ENV_VARS.platform]) ?? DEFAULT_RELAY_PLATFORM,
-    RELAY_ENV_VARS.platform,
-  );
-  const botId = normalizeSettingValue(env[RELAY_ENV_VARS.botId]) ?? DEFAULT_RELAY_BOT_ID;
+  const fileLabel = options.configFile ?? CONFIG_TEXT_LABEL;
+  const identities = resolveIdentities({
+    env,
+    fileIdentities: file.identities,
+    fileLabel,
+    ...(options.identitySettingNames !== undefined ? { settingNames: options.identitySettingNames } : {}),
+  });
+  // resolveIdentities always yields one identity at least.
+  const primary = identities.identities[0] ?? { platform: '', botId: '' };
   const credentials = resolveCredentials(env, file);
+  // The quoted key list stays the scalar keys: operators and tests match this sentence as written.
+  const fileWarnings = file.unknownKeys.map(
+    (key) => `${key} in ${fileLabel} is not a relay setting (the relay reads ${Object.values(RELAY_FILE_KEYS).join(', ')}); it is ignored`,
+  );
 
   return {
     url,
-    platform,
-    botId,
+    platform: primary.platform,
+    botId: primary.botId,
+    identities: identities.identities,
+    identitySource: identities.source,
+    warnings: [...fileWarnings, ...identities.warnings],
     gatewayId: credentials.gatewayId,
     secret: credentials.secret,
     source: {
       url: urlSource,
       credentials: credentials.source,
       ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
-      ...(file.unknownKeys.length > 0
-        ? { warnings: file.unknownKeys.map((key) => `${key} in ${options.configFile ?? CONFIG_TEXT_LABEL} is not a relay setting (the relay reads ${Object.values(RELAY_FILE_KEYS).join(', ')}); it is ignored`) }
-        : {}),
+      ...(fileWarnings.length > 0 ? { warnings: fileWarnings } : {}),
     },
   };
 }
@@ -189,6 +229,9 @@ export function describeRelayConfig(config: RelayConfig): RelayConfigSummary {
     url: redactUrlUserinfo(config.url),
     platform: config.platform,
     botId: config.botId,
+    identities: config.identities.map((identity) => ({ ...identity })),
+    identitySource: config.identitySource,
+    warnings: [...config.warnings],
     gatewayId: config.gatewayId,
     secret: config.secret === null ? '<unset>' : '<set>',
     source: { ...config.source },

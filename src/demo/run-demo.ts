@@ -1,15 +1,19 @@
 /**
  * The demo (the main job): a dev connector and a gateway in one process on loopback, walking through
- * a scripted story that visits every lifecycle state. It prints a timeline and a metrics table, checks
- * that the story happened as scripted, and reports `ok`.
+ * a scripted story that visits every lifecycle state, then a chapter on the later protocol (one
+ * socket fronting Telegram and Discord: per-chat limits, a prompt pressed and answered, a declined
+ * send). It prints a timeline and a metrics table, checks that the story happened as scripted, and
+ * reports `ok`.
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import { startDevConnector, type DevConnector } from '../dev-connector/dev-connector.js';
 import { createRelayGateway, type RelayGateway } from '../gateway/create-relay-gateway.js';
 import type { ConnectionStateName } from '../../machines/connection.types.js';
-import { descriptorFromPlatformEntry } from '../protocol/descriptor.js';
+import { devDescriptor } from '../dev-connector/dev-descriptors.js';
+import { codePointLength, type Capabilities } from '../protocol/capabilities.js';
 import type { MessageEventInit } from '../protocol/inbound-event.js';
+import type { PromptAnswer } from '../gateway/later-op-types.js';
 import type { InspectObserver } from '../gateway/gateway-options.js';
 
 /** Options of {@link runDemo}. */
@@ -41,6 +45,50 @@ export interface DemoResult {
 }
 
 const GATEWAY_ID = 'demo-gateway';
+const TWO_PLATFORM_GATEWAY_ID = 'demo-gateway-3';
+
+/**
+ * The connector's two platforms. They differ where a reply has to care: Telegram counts UTF-16 code
+ * units up to 4096 and shows prompts; Discord counts characters up to 2000 and has no prompts here,
+ * so the same call is allowed in one chat and refused in the other.
+ */
+const TELEGRAM = devDescriptor('telegram', {
+  label: 'Telegram',
+  max_message_length: 4096,
+  len_unit: 'utf16',
+  markdown_dialect: 'markdown_v2',
+  supported_ops: ['send', 'edit', 'typing', 'follow_up', 'get_chat_info', 'prompt', 'react', 'draft'],
+});
+const DISCORD = devDescriptor('discord', {
+  label: 'Discord',
+  max_message_length: 2000,
+  len_unit: 'chars',
+  markdown_dialect: 'discord',
+  supports_threads: true,
+  supported_ops: ['send', 'edit', 'typing', 'follow_up', 'get_chat_info', 'react', 'delete', 'thread_create', 'thread_rename'],
+});
+
+/** A long answer: too long for either platform, with emoji so the two length units disagree. */
+const LONG_ANSWER = 'A statechart is a state machine with hierarchy, concurrency and history 🧭. '.repeat(80);
+
+/**
+ * `text` cut to what a chat's platform accepts, counted the platform's way: whole code points are
+ * kept (never half a surrogate pair), and an ellipsis marks the cut.
+ */
+export function fitToLimit(text: string, capabilities: Pick<Capabilities, 'maxMessageLength' | 'messageLength'>): string {
+  if (capabilities.messageLength(text) <= capabilities.maxMessageLength) return text;
+  const ellipsis = '…';
+  const budget = capabilities.maxMessageLength - capabilities.messageLength(ellipsis);
+  let out = '';
+  let used = 0;
+  for (const char of text) {
+    const size = capabilities.messageLength(char);
+    if (used + size > budget) break;
+    out += char;
+    used += size;
+  }
+  return `${out}${ellipsis}`;
+}
 
 const telegram = (chatId: string, text: string, messageId: string, userId = 'ada'): MessageEventInit => ({
   text,
@@ -93,10 +141,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let connector: DevConnector | undefined;
   let gateway: RelayGateway | undefined;
   let second: RelayGateway | undefined;
+  let third: RelayGateway | undefined;
   try {
     connector = await startDevConnector({
-      secrets: { [GATEWAY_ID]: secret, 'demo-gateway-2': secret },
-      descriptor: descriptorFromPlatformEntry({ name: 'telegram', label: 'Telegram', max_message_length: 4096 }, { len_unit: 'utf16', markdown_dialect: 'markdown_v2' }),
+      secrets: { [GATEWAY_ID]: secret, 'demo-gateway-2': secret, [TWO_PLATFORM_GATEWAY_ID]: secret },
+      // One descriptor per platform: every hello is answered with its own platform's.
+      descriptors: { telegram: TELEGRAM, discord: DISCORD },
     });
     const dev = connector;
     let notifyAck = (): void => undefined;
@@ -276,6 +326,123 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     expectThat(gw2.state === 'stopped', 'the second gateway stopped on purpose');
     expectThat(gw.metrics().dials === dials, 'the disabled gateway never dialled again');
 
+    // 9. The later protocol: two identities on one socket.
+    await chapter('9. One socket, two platforms: per-chat limits, a prompt answered, a declined send');
+    const gw3 = createRelayGateway({
+      url: dev.url,
+      gatewayId: TWO_PLATFORM_GATEWAY_ID,
+      secret,
+      identities: [
+        { platform: 'telegram', botId: 'demo-bot' },
+        { platform: 'discord', botId: 'demo-bot-d' },
+      ],
+    });
+    third = gw3;
+    gw3.onStateChange((state, info) => emit('state', `[gateway 3] ${info.previous} -> ${state}`, { gateway: 3, from: info.previous, to: state }));
+    const multiReplies: Array<{ chatId: string; success: boolean }> = [];
+    gw3.onMessage(async (event) => {
+      const chatId = event.source.chat_id;
+      // The chat's own platform decides the limit and how it is counted, not the primary's.
+      const caps = gw3.capabilitiesFor(chatId);
+      const unit = gw3.descriptorForChat(chatId)?.len_unit ?? 'chars';
+      const content = caps ? fitToLimit(LONG_ANSWER, caps) : LONG_ANSWER;
+      const result = await gw3.send(chatId, content, { replyTo: event.message_id });
+      const length = caps?.messageLength(content) ?? content.length;
+      const limit = caps?.maxMessageLength ?? 0;
+      multiReplies.push({ chatId, success: result.success });
+      emit('reply', `to ${chatId} [${event.source.platform}]: ${length}/${limit} ${unit === 'utf16' ? 'UTF-16 units' : 'characters'}, ${result.success ? `sent (${result.messageId ?? 'no id'})` : `failed: ${result.error ?? ''}`}`, {
+        gateway: 3,
+        chatId,
+        platform: event.source.platform,
+        length,
+        limit,
+        unit,
+        success: result.success,
+      });
+      notify();
+    });
+    const answers: PromptAnswer[] = [];
+    gw3.onPromptResponse(async (answer) => {
+      answers.push(answer);
+      emit('answer', `onPromptResponse: "${answer.option_id}" (${answer.label ?? 'no label'}) from ${answer.source.platform} chat ${answer.source.chat_id}`, {
+        gateway: 3,
+        promptId: answer.prompt_id,
+        optionId: answer.option_id,
+        label: answer.label ?? null,
+        knownOption: answer.known_option,
+        platform: answer.source.platform,
+        chatId: answer.source.chat_id,
+      });
+      notify();
+      await gw3.send(answer.source.chat_id, answer.option_id === 'publish' ? 'Published.' : 'Holding it back.');
+    });
+    const declines: string[] = [];
+    gw3.onDecline((notice) => void declines.push(notice.chatId));
+    await gw3.start();
+    // start() resolves on the primary's descriptor; the discord hello may still be in flight, and its
+    // descriptor must be adopted before a Discord chat is answered.
+    await dev.waitForFrame((r) => r.gateway === TWO_PLATFORM_GATEWAY_ID && r.frame.type === 'hello' && r.frame.platform === 'discord');
+    const link3 = dev.links.at(-1);
+    const hellos = link3?.hellos.map((h) => h.platform) ?? [];
+    emit('identity', `gateway 3 says hello as ${hellos.join(' and ')} on one socket (link ${link3?.id ?? '?'})`, { gateway: 3, hellos });
+    expectThat(JSON.stringify(hellos) === '["telegram","discord"]', 'one socket, one hello per identity, the primary first');
+
+    dev.pushInbound({ text: 'tell me about statecharts', message_id: 'tg-m1', source: { platform: 'telegram', chat_id: 'tg-100', chat_type: 'dm', user_id: 'ada', user_name: 'Ada' } });
+    dev.pushInbound({ text: 'tell me about statecharts', message_id: 'dc-m1', source: { platform: 'discord', chat_id: 'dc-200', chat_type: 'group', scope_id: 'guild-42', user_id: 'grace', user_name: 'Grace' } });
+    await until(() => multiReplies.length >= 2, 'both platform replies');
+    const tgCaps = gw3.capabilitiesFor('tg-100');
+    const dcCaps = gw3.capabilitiesFor('dc-200');
+    emit('caps', `tg-100 (telegram): ${tgCaps?.maxMessageLength ?? '?'} UTF-16 units; dc-200 (discord): ${dcCaps?.maxMessageLength ?? '?'} characters`, {
+      gateway: 3,
+      chats: {
+        'tg-100': { platform: gw3.descriptorForChat('tg-100')?.platform ?? null, maxMessageLength: tgCaps?.maxMessageLength ?? null },
+        'dc-200': { platform: gw3.descriptorForChat('dc-200')?.platform ?? null, maxMessageLength: dcCaps?.maxMessageLength ?? null },
+      },
+    });
+    expectThat(tgCaps?.maxMessageLength === 4096 && dcCaps?.maxMessageLength === 2000, "each chat has its own platform's limit (4096 for Telegram, 2000 for Discord)");
+    const sentTo = (chatId: string) =>
+      dev.received.flatMap((r) => (r.frame.type === 'outbound' && r.frame.action.op === 'send' && r.frame.action.chat_id === chatId ? [{ ...r.frame, content: r.frame.action.content }] : []));
+    const tgFrame = sentTo('tg-100')[0];
+    const dcFrame = sentTo('dc-200')[0];
+    const delivered = (chatId: string): boolean => multiReplies.some((r) => r.chatId === chatId && r.success);
+    expectThat(delivered('tg-100') && tgFrame !== undefined && tgFrame.content.length <= 4096 && tgFrame.content.length > 4000, 'the Telegram reply was cut to 4096 UTF-16 code units and delivered');
+    expectThat(
+      delivered('dc-200') && dcFrame !== undefined && codePointLength(dcFrame.content) <= 2000 && codePointLength(dcFrame.content) > 1900,
+      'the Discord reply was cut to 2000 characters and delivered',
+    );
+    expectThat(tgFrame?.platform === 'telegram' && tgFrame.botId === 'demo-bot' && dcFrame?.platform === 'discord' && dcFrame.botId === 'demo-bot-d', "each reply was tagged with its chat's platform and bot id");
+
+    const promptOptions = { kind: 'approval' as const, options: [{ id: 'publish', label: 'Publish' }, { id: 'hold', label: 'Hold', style: 'danger' }] };
+    const refused = await gw3.prompt('dc-200', 'Publish the essay?', promptOptions);
+    emit('prompt', `not offered in dc-200: ${refused.error ?? ''} (${refused.code ?? 'no code'}); the application may fall back to plain text there`, { gateway: 3, chatId: 'dc-200', success: refused.success, code: refused.code ?? null });
+    expectThat(!refused.success && refused.code === 'not_supported', 'a prompt into the Discord chat is refused locally: Discord does not advertise prompts');
+    const asked = await gw3.prompt('tg-100', 'Publish the essay?', promptOptions);
+    emit('prompt', `to tg-100: "Publish the essay?" [Publish | Hold] ${asked.success ? `shown (${asked.messageId ?? 'no id'}), id ${asked.promptId ?? '?'}` : `failed: ${asked.error ?? ''}`}`, {
+      gateway: 3,
+      chatId: 'tg-100',
+      success: asked.success,
+      promptId: asked.promptId ?? null,
+    });
+    expectThat(asked.success && typeof asked.promptId === 'string', 'the prompt was shown in the Telegram chat');
+    const press = asked.promptId !== undefined ? dev.press(asked.promptId, 'publish') : undefined;
+    emit('press', `Ada presses "${press?.label ?? '?'}" in ${press?.prompt.chatId ?? '?'} (${press?.prompt.platform ?? '?'})`, { gateway: 3, promptId: asked.promptId ?? null, optionId: 'publish', label: press?.label ?? null });
+    await until(() => answers.length >= 1, 'the prompt answer');
+    const answer = answers[0];
+    expectThat(
+      answer !== undefined && answer.prompt_id === asked.promptId && answer.option_id === 'publish' && answer.label === 'Publish' && answer.known_option && answer.source.platform === 'telegram',
+      'onPromptResponse got the press once: "publish" (Publish) from Telegram',
+    );
+
+    dev.decline('dc-200');
+    emit('connector', 'dc-200 is no longer an approved destination for this connection', { declined: 'dc-200' });
+    const framesBefore = sentTo('dc-200').length;
+    const declined = await gw3.send('dc-200', 'One more thing about statecharts…');
+    emit('declined', `send to dc-200: ${declined.error ?? ''} (${declined.code ?? 'no code'})`, { gateway: 3, chatId: 'dc-200', success: declined.success, code: declined.code ?? null, error: declined.error ?? null });
+    expectThat(!declined.success && declined.code === 'egress_declined' && (declined.error ?? '').startsWith('discord egress declined:'), 'the send into the declined chat was reported as declined (egress_declined)');
+    expectThat(sentTo('dc-200').length === framesBefore + 1 && declines.includes('dc-200'), 'one frame and no fallback through another op; onDecline was told');
+    dev.undecline('dc-200');
+    await gw3.stop();
+
     // Summary.
     const visited = new Set<string>(['idle', ...states]);
     if (gw2.state === 'stopped') visited.add('stopped');
@@ -286,6 +453,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     failures.push(error instanceof Error ? error.message : String(error));
     emit('FAILED', error instanceof Error ? error.message : String(error));
   } finally {
+    await third?.stop().catch(() => undefined);
     await second?.stop().catch(() => undefined);
     await gateway?.stop().catch(() => undefined);
     await connector?.close();

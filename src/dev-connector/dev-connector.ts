@@ -1,9 +1,12 @@
 /**
  * A real connector for development, tests and the demo: a `ws` server on loopback that speaks the
- * connector side of the contract (docs/relay-connector-contract.md). It answers `hello` with a
- * descriptor, optionally verifies upgrade tokens, pushes inbound traffic, answers outbound requests
- * by policy, buffers durably (in memory) after `going_idle` and replays with `bufferId`s, can revoke
- * a gateway, and injects faults on request. It records everything it receives.
+ * connector side of the contract (docs/relay-connector-contract.md), later protocol included. It
+ * answers every `hello` with the descriptor of that hello's platform (several identities on one
+ * socket), optionally verifies upgrade tokens, pushes inbound traffic, answers outbound requests by
+ * policy (every later op too), declines egress into chosen chats, presses the buttons of prompts it
+ * was sent, takes media uploads on `POST /relay/media` and serves them back, buffers durably (in
+ * memory) after `going_idle` and replays with `bufferId`s on the gateway's next connection, can
+ * revoke a gateway, and injects faults on request. It records everything it receives.
  * @module
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
@@ -15,19 +18,38 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { verifyUpgradeToken } from '../auth/upgrade-token.js';
 import { createFrameDecoder } from '../codec/frame-decoder.js';
 import { encodeFrame } from '../codec/frame-encoder.js';
-import { descriptorFromPlatformEntry, type CapabilityDescriptor } from '../protocol/descriptor.js';
-import { gatewayFrameSchema, type GatewayFrame } from '../protocol/frames.js';
+import type { CapabilityDescriptor } from '../protocol/descriptor.js';
+import { gatewayFrameSchema, type GatewayFrame, type HelloFrame, type OutboundFrame } from '../protocol/frames.js';
 import { inboundEventToWire, type MessageEventInit } from '../protocol/inbound-event.js';
+import type { OutboundAction } from '../protocol/outbound.js';
+import type { SessionSourceInit } from '../protocol/session-source.js';
 import { CLOSE_UNAUTHORIZED, REASON_EXPIRED } from '../../machines/close-classification.js';
-import { succeed, type OutboundPolicy } from './outbound-policy.js';
+import { devDescriptor } from './dev-descriptors.js';
+import { createMediaStore, type MediaAuthVerdict, type MediaUploadRecord, type StoredMedia } from './media-store.js';
+import { egressDeclinedResult, succeed, type OutboundPolicy } from './outbound-policy.js';
 
 /** Options of {@link startDevConnector}. */
 export interface DevConnectorOptions {
   /** Port on 127.0.0.1. @default 0 (any free port) */
   readonly port?: number;
-  /** Descriptor sent after each `hello`. @default a plain `relay` descriptor */
+  /**
+   * Descriptor sent after a `hello` whose platform has no entry in `descriptors`; sent as given
+   * (its own `platform` field is what the gateway files it under).
+   * @default a `relay` descriptor advertising every op the dev connector implements
+   */
   readonly descriptor?: CapabilityDescriptor;
-  /** When set, upgrades must carry a valid token for one of these gateway ids. @default undefined (no auth) */
+  /**
+   * One descriptor per platform: a `hello` for a listed platform is answered with its entry, as a
+   * connector fronting several platforms on one socket does (protocol-later §1.2). @default {}
+   */
+  readonly descriptors?: Readonly<Record<string, CapabilityDescriptor>>;
+  /** Bounds of the in-memory media store behind `POST /relay/media`. @default 25 MiB per item, 100 MiB in all */
+  readonly media?: { readonly maxItemBytes?: number; readonly maxTotalBytes?: number };
+  /**
+   * When set, upgrades (and media uploads) must carry a valid token for one of these gateway ids.
+   * Gateways are told apart by that id, each with its own idle state and buffer; without secrets
+   * every gateway is the one `anonymous` gateway. @default undefined (no auth)
+   */
   readonly secrets?: Readonly<Record<string, string>>;
   /** How `outbound` requests are answered. @default {@link succeed} */
   readonly outboundPolicy?: OutboundPolicy;
@@ -43,6 +65,7 @@ export interface ReceivedFrame {
   readonly link: number;
   /** Gateway identity (gateway id from the token, or `anonymous`). */
   readonly gateway: string;
+  /** As parsed: an `outbound` frame keeps its identity tag (`platform`, `botId`) when it had one. */
   readonly frame: GatewayFrame;
 }
 
@@ -57,7 +80,47 @@ export interface LinkRecord {
   readonly openedAt: number;
   closedAt?: number;
   closeCode?: number;
+  /** True once the first `hello` (the gateway's primary identity) was answered. */
   handshaken: boolean;
+  /** The identities this link announced, one per `hello`, in order. */
+  readonly hellos: Array<{ readonly platform: string; readonly botId: string }>;
+}
+
+/** A `prompt` a gateway sent through this connector, kept so its buttons can be pressed. */
+export interface SentPrompt {
+  readonly promptId: string;
+  readonly chatId: string;
+  /** The platform it was shown on: the frame's tag, else the chat's, else the link's primary. */
+  readonly platform: string;
+  /** Gateway id of the link it came on; the press goes back to that gateway. */
+  readonly gateway: string;
+  readonly kind: string;
+  readonly content: string;
+  readonly options: ReadonlyArray<{ readonly id: string; readonly label: string }>;
+  /** The `message_id` the connector answered with, once answered. */
+  messageId: string | undefined;
+}
+
+/** What {@link DevConnector.press} did. */
+export interface PressOutcome {
+  readonly prompt: SentPrompt;
+  readonly optionId: string;
+  /** The pressed option's label; absent for an option the prompt did not have. */
+  readonly label: string | undefined;
+  /** Set when the gateway was not serving and the press was buffered. */
+  readonly bufferId: string | undefined;
+}
+
+/** What the dev connector knows about one gateway (for the CLI's `wake` and `status`). */
+export interface GatewayStatus {
+  readonly gateway: string;
+  /** Links open now for this gateway. */
+  readonly openLinks: number;
+  /** True after `going_idle_ack` until the next handshake: inbound is buffered meanwhile. */
+  readonly idle: boolean;
+  /** Entries waiting for the gateway's next handshake (or their ack). */
+  readonly buffered: number;
+  readonly revoked: boolean;
 }
 
 /** Frames the dev connector can buffer for a gateway. */
@@ -87,7 +150,8 @@ export interface DevConnectorFaults {
 
 interface Link {
   readonly record: LinkRecord;
-  saidHello: boolean;
+  /** Hellos not answered yet (a descriptor fault, or a delay), in arrival order. */
+  readonly unanswered: HelloFrame[];
   readonly socket: WebSocket;
   readonly state: GatewayState;
 }
@@ -117,8 +181,17 @@ export interface DevConnector {
   readonly faults: DevConnectorFaults;
   /** Lines from gateways that did not parse as gateway frames. */
   readonly invalidFromGateways: number;
-  /** Emits `link` (LinkRecord), `frame` (ReceivedFrame), `handshake` (LinkRecord), `close` (LinkRecord). */
+  /**
+   * Emits `link` (LinkRecord), `frame` (ReceivedFrame), `handshake` (LinkRecord), `close`
+   * (LinkRecord), `media` (MediaUploadRecord), `press` (PressOutcome).
+   */
   readonly events: EventEmitter;
+  /** Media upload attempts, accepted or refused, in order: the latest 1024 (no credential is kept). */
+  readonly uploads: readonly MediaUploadRecord[];
+  /** Every prompt received, in order. */
+  readonly prompts: readonly SentPrompt[];
+  /** Chats whose egress is declined now. */
+  readonly declinedChats: readonly string[];
   /** Deliver an inbound event: live if the gateway is serving, else buffered. Returns its bufferId if buffered. */
   pushInbound(event: MessageEventInit, gateway?: string): string | undefined;
   /** Deliver a passthrough forward (wire form of `forward`), live or buffered like inbound. */
@@ -139,8 +212,39 @@ export interface DevConnector {
   revoke(gateway?: string, reason?: string): void;
   /** Undo {@link DevConnector.revoke}. */
   restore(gateway?: string): void;
-  /** Change the descriptor sent on later handshakes. */
+  /** Change the fallback descriptor (for platforms without their own) sent on later handshakes. */
   setDescriptor(descriptor: CapabilityDescriptor): void;
+  /** Set (or with `undefined`, remove) the descriptor answered to hellos for `platform` from now on. */
+  setDescriptorFor(platform: string, descriptor: CapabilityDescriptor | undefined): void;
+  /** The descriptor a `hello` for `platform` gets now. */
+  descriptorFor(platform: string): CapabilityDescriptor;
+  /** The descriptor a `hello` for a platform without one of its own gets now. */
+  readonly fallbackDescriptor: CapabilityDescriptor;
+  /** The platforms with a descriptor of their own, in the order they were configured. */
+  readonly platforms: readonly string[];
+  /**
+   * Decline egress into `chatId`: every outbound op addressed to it (all but `get_chat_info`, a
+   * lookup, and `follow_up`, which names a session) is answered `{success: false, code:
+   * "egress_declined", error: "<platform> egress declined: …"}` instead of by the policy. Returns
+   * false when it already was.
+   */
+  decline(chatId: string): boolean;
+  /** Undo {@link DevConnector.decline}; false when the chat was not declined. */
+  undecline(chatId: string): boolean;
+  /**
+   * Press button `optionId` of prompt `promptId`: push an inbound event carrying a
+   * `prompt_response` (with the option's label and the prompt's message id) from the chat and
+   * platform the prompt went to, to the gateway that sent it (buffered if it is not serving).
+   * Undefined when no such prompt came through this connector.
+   */
+  press(promptId: string, optionId: string, options?: { readonly userId?: string }): PressOutcome | undefined;
+  /** A stored media item (uploaded through `POST /relay/media`), or undefined. */
+  media(id: string): StoredMedia | undefined;
+  /**
+   * What the connector knows about a gateway. Nothing here wakes a dormant gateway: it redials by
+   * itself (1 s after going dormant, doubling to 30 s) and gets its buffer replayed on that handshake.
+   */
+  gatewayStatus(gateway?: string): GatewayStatus;
   /** Change how outbound requests are answered. */
   setOutboundPolicy(policy: OutboundPolicy): void;
   /** Entries buffered (not yet acked) for a gateway. */
@@ -156,7 +260,37 @@ export interface DevConnector {
 /** Gateway identity used when upgrades are not authenticated. */
 export const ANONYMOUS = 'anonymous';
 
-const DEFAULT_DESCRIPTOR = descriptorFromPlatformEntry({ name: 'relay', label: 'Relay (dev connector)', max_message_length: 4096 });
+const DEFAULT_DESCRIPTOR = devDescriptor('relay', { label: 'Relay (dev connector)' });
+
+/** Most prompts and chats remembered; the oldest are forgotten first (a long dev session stays bounded). */
+const MEMORY_LIMIT = 1024;
+
+/** Set `key` as the newest entry of `map`, forgetting the oldest past {@link MEMORY_LIMIT}. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MEMORY_LIMIT) {
+    const [oldest] = map.keys();
+    if (oldest !== undefined) map.delete(oldest);
+  }
+}
+
+/**
+ * The chat an outbound op delivers into, for declines. `get_chat_info` reads, it delivers nothing;
+ * `follow_up` names a session, not a chat. A `thread_rename` is judged by its parent chat, as the
+ * connector resolves its tenant from it.
+ */
+function egressChat(action: OutboundAction): string | undefined {
+  if (action.op === 'get_chat_info' || action.op === 'follow_up') return undefined;
+  return action.chat_id;
+}
+
+/** A connector result's `message_id` as text (connectors may answer numbers). */
+function resultMessageId(result: Readonly<Record<string, unknown>>): string | undefined {
+  const id = result.message_id;
+  if (typeof id === 'string' && id !== '') return id;
+  return typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined;
+}
 
 /** Start a dev connector on 127.0.0.1. */
 export async function startDevConnector(options: DevConnectorOptions = {}): Promise<DevConnector> {
@@ -170,7 +304,17 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
   const stalled = new Set<Duplex>();
   const heldIdle = new Set<Link>();
   let descriptor = options.descriptor ?? DEFAULT_DESCRIPTOR;
+  const descriptors = new Map<string, CapabilityDescriptor>(Object.entries(options.descriptors ?? {}));
   let policy = options.outboundPolicy ?? succeed;
+  const declined = new Set<string>();
+  const prompts = new Map<string, SentPrompt>();
+  const uploads: MediaUploadRecord[] = [];
+  // The source last pushed per chat, and per (platform, chat), so a press or a decline speaks for
+  // the chat as the gateway saw it: its platform, scope and user.
+  const chatSources = new Map<string, SessionSourceInit>();
+  const platformChatSources = new Map<string, SessionSourceInit>();
+  const platformChatKey = (platform: string, chatId: string): string => JSON.stringify([platform, chatId]);
+  let presses = 0;
   let requests = 0;
   let bufferCounter = 0;
   let linkCounter = 0;
@@ -211,20 +355,52 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
   };
 
   const servingLink = (gateway: string): Link | undefined => {
-    for (const link of open) if (link.state.id === gateway && link.record.handshaken && !link.state.idle) return link;
+    // A link whose close handshake has begun takes no more frames: what is pushed then is buffered,
+    // not written into a socket that drops it.
+    for (const link of open) if (link.state.id === gateway && link.record.handshaken && !link.state.idle && link.socket.readyState === WebSocket.OPEN) return link;
     return undefined;
   };
 
-  const handshake = (link: Link): void => {
-    if (faults.omitDescriptor || link.socket.readyState !== WebSocket.OPEN) return;
-    send(link, { type: 'descriptor', descriptor });
-    link.record.handshaken = true;
-    link.state.idle = false;
-    handshakes++;
-    events.emit('handshake', link.record, handshakes);
-    // Replay what was buffered, in order; entries leave the buffer only on inbound_ack.
-    for (const { bufferId, frame } of link.state.buffer) send(link, { ...frame, bufferId });
-    if (faults.duplicateReplays) for (const { bufferId, frame } of link.state.buffer) send(link, { ...frame, bufferId });
+  const descriptorForPlatform = (platform: string): CapabilityDescriptor => descriptors.get(platform) ?? descriptor;
+
+  /**
+   * Answer the link's pending hellos in order, each with its platform's descriptor. The first answer
+   * on a link completes its handshake (the gateway's primary identity) and replays the buffer; later
+   * hellos only get their descriptor, so N identities never mean N replays.
+   */
+  const answerHellos = (link: Link): boolean => {
+    if (faults.omitDescriptor || link.socket.readyState !== WebSocket.OPEN || link.unanswered.length === 0) return false;
+    for (const hello of link.unanswered.splice(0)) {
+      send(link, { type: 'descriptor', descriptor: descriptorForPlatform(hello.platform) });
+      if (link.record.handshaken) continue;
+      link.record.handshaken = true;
+      link.state.idle = false;
+      handshakes++;
+      events.emit('handshake', link.record, handshakes);
+      // Replay what was buffered, in order; entries leave the buffer only on inbound_ack.
+      for (const { bufferId, frame } of link.state.buffer) send(link, { ...frame, bufferId });
+      if (faults.duplicateReplays) for (const { bufferId, frame } of link.state.buffer) send(link, { ...frame, bufferId });
+    }
+    return true;
+  };
+
+  /** The platform an outbound frame speaks for: its tag, else the chat's, else the link's primary. */
+  const platformOf = (frame: OutboundFrame, link: Link, chatId: string | undefined): string =>
+    frame.platform ?? (chatId !== undefined ? chatSources.get(chatId)?.platform : undefined) ?? link.record.hellos[0]?.platform ?? 'relay';
+
+  const rememberPrompt = (frame: OutboundFrame, action: Extract<OutboundAction, { op: 'prompt' }>, link: Link): SentPrompt => {
+    const prompt: SentPrompt = {
+      promptId: action.prompt_id,
+      chatId: action.chat_id,
+      platform: platformOf(frame, link, action.chat_id),
+      gateway: link.state.id,
+      kind: action.prompt_kind,
+      content: action.content,
+      options: action.options.map((option) => ({ id: option.id, label: option.label })),
+      messageId: undefined,
+    };
+    remember(prompts, prompt.promptId, prompt);
+    return prompt;
   };
 
   const ackIdle = (link: Link): void => {
@@ -240,15 +416,27 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
     if (faults.onReceive?.(frame, link.record) === false) return;
     switch (frame.type) {
       case 'hello':
-        link.saidHello = true;
-        if (faults.descriptorDelayMs > 0) later(faults.descriptorDelayMs, () => handshake(link));
-        else handshake(link);
+        link.record.hellos.push({ platform: frame.platform, botId: frame.botId });
+        link.unanswered.push(frame);
+        if (faults.descriptorDelayMs > 0) later(faults.descriptorDelayMs, () => answerHellos(link));
+        else answerHellos(link);
         return;
       case 'outbound': {
-        const reply = policy(frame.action, ++requests);
+        const n = ++requests;
+        const chatId = egressChat(frame.action);
+        const prompt = frame.action.op === 'prompt' ? rememberPrompt(frame, frame.action, link) : undefined;
+        // A declined chat is refused whatever the policy says, as a connector's egress check comes
+        // before any platform call.
+        const reply =
+          chatId !== undefined && declined.has(chatId)
+            ? ({ kind: 'result', result: egressDeclinedResult(platformOf(frame, link, chatId)) } as const)
+            : policy(frame.action, n);
         if (reply.kind === 'never') return;
-        const answer = (): void => send(link, { type: 'outbound_result', requestId: frame.requestId, result: reply.result });
-        if (reply.delayMs) later(reply.delayMs, answer);
+        const answer = (): void => {
+          if (prompt && reply.result.success === true) prompt.messageId = resultMessageId(reply.result);
+          send(link, { type: 'outbound_result', requestId: frame.requestId, result: reply.result });
+        };
+        if ('delayMs' in reply && reply.delayMs) later(reply.delayMs, answer);
         else answer();
         return;
       }
@@ -275,9 +463,10 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
       authorization,
       openedAt: Date.now(),
       handshaken: false,
+      hellos: [],
     };
     linkRecords.push(record);
-    const link: Link = { record, socket, state: gatewayState(gateway), saidHello: false };
+    const link: Link = { record, socket, state: gatewayState(gateway), unanswered: [] };
     open.add(link);
     // Count links that are still usable; one whose close handshake is under way does not count.
     let usable = 0;
@@ -331,8 +520,24 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
     return { gateway: verdict.gatewayId };
   };
 
+  const mediaStore = createMediaStore({
+    ...(options.media?.maxItemBytes !== undefined ? { maxItemBytes: options.media.maxItemBytes } : {}),
+    ...(options.media?.maxTotalBytes !== undefined ? { maxTotalBytes: options.media.maxTotalBytes } : {}),
+    // The upgrade's rule, so whoever may connect may upload and a revoked gateway may do neither.
+    authorize: (request): MediaAuthVerdict => {
+      const verdict = authenticate(request);
+      return { ok: verdict.rejectWith === undefined, gateway: verdict.gateway };
+    },
+    onUpload: (upload) => {
+      uploads.push(upload);
+      if (uploads.length > MEMORY_LIMIT) uploads.shift();
+      events.emit('media', upload);
+    },
+  });
+
   const wss = new WebSocketServer({ noServer: true, autoPong: false });
-  const onRequest: RequestListener = (_request, response) => {
+  const onRequest: RequestListener = (request, response) => {
+    if (mediaStore.handle(request, response)) return;
     response.writeHead(426, { 'content-type': 'text/plain' }).end('relay dev connector: WebSocket only\n');
   };
   const server: Server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : createServer(onRequest);
@@ -365,6 +570,12 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
     });
   });
   const port = (server.address() as AddressInfo).port;
+
+  const noteSource = (source: SessionSourceInit): void => {
+    if (!source.chat_id) return;
+    remember(chatSources, source.chat_id, source);
+    remember(platformChatSources, platformChatKey(source.platform, source.chat_id), source);
+  };
 
   const deliver = (frame: BufferedFrame, gateway: string): string | undefined => {
     const state = gatewayState(gateway);
@@ -423,7 +634,25 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
       return invalid;
     },
     events,
-    pushInbound: (event, gateway = defaultGateway()) => deliver({ type: 'inbound', event: inboundEventToWire(event) }, gateway),
+    get uploads() {
+      return uploads;
+    },
+    get prompts() {
+      return [...prompts.values()];
+    },
+    get declinedChats() {
+      return [...declined];
+    },
+    get platforms() {
+      return [...descriptors.keys()];
+    },
+    get fallbackDescriptor() {
+      return descriptor;
+    },
+    pushInbound(event, gateway = defaultGateway()) {
+      noteSource(event.source);
+      return deliver({ type: 'inbound', event: inboundEventToWire(event) }, gateway);
+    },
     pushPassthrough: (forward, gateway = defaultGateway()) => deliver({ type: 'passthrough_forward', forward }, gateway),
     pushInterrupt(sessionKey, chatId, gateway = defaultGateway()) {
       const live = servingLink(gateway);
@@ -438,14 +667,12 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
     },
     sendDescriptor() {
       let sent = 0;
-      for (const link of open) {
-        if (!link.record.handshaken && link.saidHello) {
-          const omitted = faults.omitDescriptor;
-          faults.omitDescriptor = false;
-          handshake(link);
-          faults.omitDescriptor = omitted;
-          sent++;
-        }
+      const omitted = faults.omitDescriptor;
+      faults.omitDescriptor = false;
+      try {
+        for (const link of open) if (answerHellos(link)) sent++;
+      } finally {
+        faults.omitDescriptor = omitted;
       }
       return sent;
     },
@@ -468,6 +695,60 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
     setDescriptor(next) {
       descriptor = next;
     },
+    setDescriptorFor(platform, next) {
+      if (next) descriptors.set(platform, next);
+      else descriptors.delete(platform);
+    },
+    descriptorFor: descriptorForPlatform,
+    decline(chatId) {
+      if (declined.has(chatId)) return false;
+      declined.add(chatId);
+      return true;
+    },
+    undecline: (chatId) => declined.delete(chatId),
+    press(promptId, optionId, pressOptions = {}) {
+      const prompt = prompts.get(promptId);
+      if (!prompt) return undefined;
+      const label = prompt.options.find((option) => option.id === optionId)?.label;
+      // Speak for the chat as it was last seen from that platform (scope, user), so the gateway
+      // files the press under the same session as the conversation.
+      const known = platformChatSources.get(platformChatKey(prompt.platform, prompt.chatId));
+      const userId = pressOptions.userId ?? known?.user_id ?? 'dev-user';
+      const source: SessionSourceInit = {
+        ...known,
+        // The source's own message id belongs to the message it came with, not to this press.
+        message_id: null,
+        platform: prompt.platform,
+        chat_id: prompt.chatId,
+        user_id: userId,
+        user_name: pressOptions.userId ?? known?.user_name ?? userId,
+      };
+      const event: MessageEventInit = {
+        // What a connector shows for a press; the gateway consumes the event by its prompt_response.
+        text: `/${optionId}`,
+        message_type: 'command',
+        // Unique per press, so a second press is a second event (the gateway's "already resolved").
+        message_id: `press-${++presses}`,
+        source,
+        prompt_response: {
+          prompt_id: prompt.promptId,
+          option_id: optionId,
+          ...(label !== undefined ? { label } : {}),
+          ...(prompt.messageId !== undefined ? { prompt_message_id: prompt.messageId } : {}),
+        },
+      };
+      const bufferId = deliver({ type: 'inbound', event: inboundEventToWire(event) }, prompt.gateway);
+      const outcome: PressOutcome = { prompt, optionId, label, bufferId };
+      events.emit('press', outcome);
+      return outcome;
+    },
+    media: (id) => mediaStore.get(id),
+    gatewayStatus(gateway = defaultGateway()) {
+      const state = gatewayState(gateway);
+      let links = 0;
+      for (const link of open) if (link.state.id === gateway) links++;
+      return { gateway, openLinks: links, idle: state.idle, buffered: state.buffer.length, revoked: state.revoked };
+    },
     setOutboundPolicy(next) {
       policy = next;
     },
@@ -482,6 +763,7 @@ export async function startDevConnector(options: DevConnectorOptions = {}): Prom
       for (const link of open) link.socket.terminate();
       for (const socket of stalled) socket.destroy();
       heldIdle.clear();
+      mediaStore.clear();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       events.removeAllListeners();

@@ -13,27 +13,41 @@ import { log, silentLogger } from '../logger.js';
 import { capabilitiesOf, type Capabilities } from '../protocol/capabilities.js';
 import type { CapabilityDescriptor } from '../protocol/descriptor.js';
 import type { MessageEvent } from '../protocol/inbound-event.js';
-import {
-  TRANSPORT_ERRORS,
-  editAction,
-  followUpAction,
-  getChatInfoAction,
-  sendAction,
-  toChatInfo,
-  toSendResult,
-  typingAction,
-  type ChatInfo,
-  type OutboundAction,
-  type SendResult,
-} from '../protocol/outbound.js';
+import type { SendResult } from '../protocol/outbound.js';
 import type { PassthroughForward } from '../protocol/passthrough.js';
 import type { JsonObject } from '../protocol/wire-types.js';
+import type { MediaUploadTlsOptions as MediaTls } from '../transport/media-upload.js';
 import { buildSessionKey } from '../session/session-key.js';
 import { createRelayConnection, type ConnectionMetrics, type Delivery, type Redial, type RequestObservation } from '../transport/relay-connection.js';
 import type { LinkCause } from '../transport/link-cause.js';
 import type { DeliveryAbort } from '../transport/session-scheduler.js';
-import { validateGatewayOptions, type InspectObserver, type RelayGatewayOptions } from './gateway-options.js';
+import { gatewayIdentities, validateGatewayOptions, type InspectObserver, type RelayGatewayOptions } from './gateway-options.js';
 import { ScopeMemory } from './scope-memory.js';
+import { authorizationHeader } from '../auth/upgrade-token.js';
+import { IdentitySet } from '../identity/identity-set.js';
+import type { Identity } from '../identity/identity.js';
+import { mediaBaseUrl } from '../transport/media-upload.js';
+import { toDialUrl } from '../transport/dial-url.js';
+import { AutoThreads, type AutoThread } from './auto-threads.js';
+import { ChatPlatforms } from './chat-platforms.js';
+import type {
+  DeclineNotice,
+  DraftOptions,
+  MetadataOptions,
+  PromptAnswer,
+  PromptOptions,
+  PromptResult,
+  ReactOptions,
+  SendMediaOptions,
+  TaskCardChunk,
+  TaskCardOptions,
+  ThreadCreateOptions,
+  ThreadCreateResult,
+  ThreadRenameOptions,
+} from './later-op-types.js';
+import { createOutboundLanes, type ChatInfoResult, type SendOptions } from './outbound-lanes.js';
+import { answerPrompt } from './prompt-answers.js';
+import { PromptRegistry } from './prompt-registry.js';
 
 /** Context handed to the message handler with each event. */
 export interface MessageContext {
@@ -75,16 +89,7 @@ export interface StateChangeInfo {
   readonly redial?: Redial;
 }
 
-/** Result of {@link RelayGateway.getChatInfo}: always has a name and type to use. */
-export type ChatInfoResult = (ChatInfo & { readonly success: true }) | (ChatInfo & SendResult & { readonly success: false });
-
-/** Options of {@link RelayGateway.send}. */
-export interface SendOptions {
-  /** Message to reply to. @default null */
-  readonly replyTo?: string | null;
-  /** Extra fields for the connector; scope fields are filled in when absent. @default {} */
-  readonly metadata?: JsonObject;
-}
+export type { ChatInfoResult, SendOptions } from './outbound-lanes.js';
 
 /** Counters and gauges of a gateway (plain data). */
 export interface GatewayMetrics extends ConnectionMetrics {
@@ -94,6 +99,17 @@ export interface GatewayMetrics extends ConnectionMetrics {
   passthroughDropped: number;
   /** Inbound events that arrived with no `onMessage` handler registered (not acked). */
   inboundWithoutHandler: number;
+  /** Chats whose platform is known (learned from inbound, for outbound tagging). */
+  chatPlatforms: number;
+  /** Prompts waiting for an answer. */
+  promptsPending: number;
+  /** Prompt answers by classification (`resolved`, `stale`, `foreign`, `already-resolved`, `malformed`). */
+  promptAnswers: Record<string, number>;
+  /** Open draft streams and sealed-stream tombstones. */
+  draftStreamsOpen: number;
+  draftTombstones: number;
+  /** Egress declines seen, over all lanes. */
+  egressDeclines: number;
 }
 
 /** A relay gateway. Create with {@link createRelayGateway}. */
@@ -112,28 +128,96 @@ export interface RelayGateway {
   start(): Promise<void>;
   /** Current top-level state. */
   readonly state: ConnectionStateName;
-  /** Descriptor adopted at the latest handshake, or null. */
+  /** The primary's descriptor adopted at the latest handshake, or null. */
   readonly descriptor: CapabilityDescriptor | null;
-  /** Capabilities of the adopted descriptor, or null before the first handshake. */
+  /** Capabilities of the primary's descriptor, or null before the first handshake. */
   readonly capabilities: Capabilities | null;
-  /** Send a message. Never rejects for transport reasons; see `SendResult`. */
+  /** Every identity announced, primary first (a `hello` each). */
+  readonly identities: readonly Identity[];
+  /** Whether `platform` is fronted (an identity's platform other than `relay`). */
+  frontsPlatform(platform: string): boolean;
+  /** The bot's configured user name on `platform` (without `@`), if any. Never sent. */
+  botUsername(platform: string): string | undefined;
+  /**
+   * The descriptor that governs `chatId`: the one of the platform learned for it from inbound, else
+   * the primary's (protocol-later §1.4). Null before the first handshake.
+   */
+  descriptorForChat(chatId: string): CapabilityDescriptor | null;
+  /** Capabilities of {@link RelayGateway.descriptorForChat} (length and its unit, edit, ops, drafts). */
+  capabilitiesFor(chatId: string): Capabilities | null;
+  /**
+   * Send a message, tagged with the chat's learned platform. Never rejects; see `SendResult` (a bad
+   * argument is `code: "invalid_action"`).
+   */
   send(chatId: string, content: string, options?: SendOptions): Promise<SendResult>;
-  /** Edit a message; refused locally when the platform cannot edit. */
-  edit(chatId: string, messageId: string, content: string, options?: { readonly metadata?: JsonObject }): Promise<SendResult>;
-  /** Show a typing indicator. */
-  typing(chatId: string, options?: { readonly metadata?: JsonObject }): Promise<SendResult>;
+  /**
+   * Send for a named platform (a scheduled or restored delivery: no inbound to learn from). A
+   * platform this gateway does not front resolves at once with `code: "not_fronted"`, no frame.
+   */
+  sendForPlatform(platform: string, chatId: string, content: string, options?: SendOptions): Promise<SendResult>;
+  /** Edit a message; refused locally (`not_supported`) when the chat's platform cannot edit. */
+  edit(chatId: string, messageId: string, content: string, options?: MetadataOptions): Promise<SendResult>;
+  /** Show a typing indicator (degrades on a decline: logged once per chat). */
+  typing(chatId: string, options?: MetadataOptions): Promise<SendResult>;
   /** Late reply through a session-bound platform handle the connector holds. */
   followUp(sessionKey: string, kind: string, content: string, metadata?: JsonObject): Promise<SendResult>;
-  /** Look up a chat's name and type. */
+  /** Look up a chat's name and type (local `{name: chatId, type: "dm"}` when the op is not advertised). */
   getChatInfo(chatId: string): Promise<ChatInfoResult>;
+  /** Add (or with `remove`, take back) a reaction. A failure is logged at debug level only. */
+  react(chatId: string, messageId: string, emoji: string, options?: ReactOptions): Promise<SendResult>;
+  /** Delete a message (degrades on a decline). */
+  deleteMessage(chatId: string, messageId: string, options?: MetadataOptions): Promise<SendResult>;
+  /**
+   * Stream a message in place: interim frames, then one with `final: true` (the seal, retried once
+   * when its result is lost; later frames for a sealed stream write nothing).
+   */
+  draft(chatId: string, draftId: number, content: string, options?: DraftOptions): Promise<SendResult>;
+  /**
+   * Send media: an `http(s):` URL is passed through; a local path or `file:` URL is uploaded to the
+   * relay first (`POST {base}/relay/media`, at most 25 MiB).
+   */
+  sendMedia(chatId: string, source: string, options: SendMediaOptions): Promise<SendResult>;
+  /** Show a prompt with buttons; answers arrive at {@link RelayGateway.onPromptResponse}. */
+  prompt(chatId: string, content: string, options: PromptOptions): Promise<PromptResult>;
+  /** Register the prompt answer handler (one at a time): called once per answered prompt. */
+  onPromptResponse(handler: (answer: PromptAnswer) => Promise<void> | void): () => void;
+  /** Open a thread under `chatId`; `thread` is its id, or null (degrades on a decline). */
+  threadCreate(chatId: string, name: string, options?: ThreadCreateOptions): Promise<ThreadCreateResult>;
+  /** Rename a thread under one guard (`onlyIfConnectorCreated` or `onlyIfCurrentName`; neither is `invalid_action`). */
+  threadRename(threadId: string, name: string, options: ThreadRenameOptions): Promise<SendResult>;
+  /** Show or update a task card. */
+  taskCard(chatId: string, cardId: string, chunks: readonly TaskCardChunk[], options?: TaskCardOptions): Promise<SendResult>;
+  /** Stop a task card (best effort). */
+  taskCardStop(chatId: string, cardId: string, options?: MetadataOptions): Promise<SendResult>;
+  /**
+   * Wait for the next `send` result into `chatId`: the thread the connector put it in, or null at once
+   * when it put it in none (null after `timeoutMs` when no send result comes).
+   */
+  waitForAutoThread(chatId: string, timeoutMs: number): Promise<AutoThread | null>;
+  /** Be told about every egress decline (op, chat, the connector's text). Returns a function that stops it. */
+  onDecline(listener: (notice: DeclineNotice) => void): () => void;
   /** Tell the connector a session's turn was stopped. */
   interrupt(sessionKey: string, reason?: string | null): Promise<SendResult>;
   /** Ask the connector to buffer; resolves true on ack (then the gateway is `idle`). */
   goIdle(timeoutMs?: number): Promise<boolean>;
+  /**
+   * Scale to zero: go idle, and on the ack close the socket and redial on the dormant cadence (1 s,
+   * doubling to 30 s) until a handshake completes. False without an ack (still serving) or when not
+   * serving. @param timeoutMs - wait for the ack. @default 10000
+   */
+  goDormant(timeoutMs?: number): Promise<boolean>;
+  /** Make the next redial wait for {@link RelayGateway.releaseRedial} (at most 60 s). False when stopped, stopping or disabled. */
+  holdRedial(): boolean;
+  /** Clear the hold and wake a waiting redial; true when a hold was in effect. */
+  releaseRedial(): boolean;
   /** Dial now (skip a backoff, wake from idle). */
   reconnectNow(): void;
-  /** Graceful stop: go idle (2 s), close, settle everything pending. */
-  stop(): Promise<void>;
+  /**
+   * Graceful stop within `budgetS` seconds: new sends fail at once, going idle (at most 2 s) and the
+   * drain of written requests (`max(0, min(5, budgetS - 3.5))` s) run side by side, then the socket
+   * closes; what is still pending resolves `closed`, ambiguous. @default budgetS 5
+   */
+  stop(options?: { readonly budgetS?: number }): Promise<void>;
   /** Counters and gauges. */
   metrics(): GatewayMetrics;
   /** Serialisable machine context (attempt, last close, next retry, ...). */
@@ -169,9 +253,9 @@ export interface RelayGateway {
   observeFrames(listener: FrameTapListener): () => void;
 }
 
-function requireText(name: string, value: unknown, allowEmpty = false): void {
-  if (typeof value !== 'string' || (!allowEmpty && value.trim() === '')) {
-    throw new InvalidArgumentError(name, `expected ${allowEmpty ? 'a string' : 'a non-empty string'}, received ${value === undefined ? 'undefined' : JSON.stringify(value) ?? typeof value}`);
+function requireText(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new InvalidArgumentError(name, `expected a non-empty string, received ${value === undefined ? 'undefined' : JSON.stringify(value) ?? typeof value}`);
   }
 }
 
@@ -206,7 +290,20 @@ class DeliveryContext implements MessageContext {
 export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
   validateGatewayOptions(options);
   const logger = options.logger ?? silentLogger;
+  const resolvedIdentities = gatewayIdentities(options);
+  for (const warning of resolvedIdentities.warnings) log(logger, 'warn', `relay: ${warning}`);
+  const identities = new IdentitySet(resolvedIdentities.identities);
   const scopes = new ScopeMemory(options.scopeMemorySize);
+  // Same bound as the scope memory: both remember the chats seen inbound.
+  const chats = new ChatPlatforms(options.scopeMemorySize);
+  // Not `options.random`: that one is for backoff jitter, and a test's constant jitter must not make
+  // every prompt id the same.
+  const prompts = new PromptRegistry(options.now ? { now: options.now } : {});
+  const autoThreads = new AutoThreads();
+  const declineListeners = new Set<(notice: DeclineNotice) => void>();
+  let promptHandler: ((answer: PromptAnswer) => Promise<void> | void) | undefined;
+  const promptAnswers: Record<string, number> = {};
+  let egressDeclines = 0;
   const sessionKeyOptions = options.sessionKeys ?? {};
   let messageHandler: ((event: MessageEvent, ctx: MessageContext) => Promise<void> | void) | undefined;
   let passthroughHandler: ((forward: PassthroughForward, ctx: PassthroughContext) => Promise<void> | void) | undefined;
@@ -216,15 +313,21 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
   let disabledNotified = false;
   let passthroughDropped = 0;
   let inboundWithoutHandler = 0;
-  let capabilitiesCache: { descriptor: CapabilityDescriptor; capabilities: Capabilities } | undefined;
 
   const reconnect = options.reconnect ?? true;
   const timeouts = options.timeouts ?? {};
 
   const messageDelivery = (event: MessageEvent, bufferId: string | undefined, forward?: PassthroughForward): Delivery => {
     scopes.remember(event.source);
+    chats.learn(event.source);
     const sessionKey = buildSessionKey(event.source, sessionKeyOptions);
+    // The platform is part of the key: one chat id and message id on two platforms are two messages.
     const messageKey = event.message_id ? `${event.source.platform}:${event.source.chat_id}:${event.message_id}` : undefined;
+    if (event.prompt_response !== undefined) {
+      // An answer to a prompt is the gateway's, not the chat handler's; and it runs beside the session
+      // queue, since the turn that asked may be waiting for it.
+      return { sessionKey, ...(messageKey ? { messageKey } : {}), unordered: true, run: () => answerPrompt(event, promptDeps) };
+    }
     return {
       sessionKey,
       messageKey,
@@ -241,8 +344,7 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
 
   const connection = createRelayConnection({
     url: options.url,
-    platform: options.platform,
-    botId: options.botId,
+    identities: identities.all,
     gatewayId: options.gatewayId,
     secret: options.secret,
     tokenTtlSeconds: options.tokenTtlSeconds,
@@ -289,6 +391,7 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
         return {
           sessionKey: messageStep?.sessionKey ?? `passthrough:${forward.platform}:${forward.botId}`,
           ...(messageStep?.messageKey ? { messageKey: messageStep.messageKey } : {}),
+          ...(messageStep?.unordered ? { unordered: true } : {}),
           run: async (abort) => {
             if (passthroughHandler) {
               const context: PassthroughContext = {
@@ -349,9 +452,55 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
     }
   });
 
-  const request = async (action: OutboundAction): Promise<SendResult> => {
-    const outcome = await connection.request(action);
-    return outcome.ok ? toSendResult(outcome.result) : outcome.failure;
+  const lanes = createOutboundLanes({
+    connection,
+    identities,
+    chats,
+    scopes,
+    prompts,
+    autoThreads,
+    logger,
+    media: {
+      baseUrl: mediaBaseUrl(toDialUrl(options.url)),
+      // Minted per upload, never reused (protocol-later §3.2).
+      authorization: () =>
+        authorizationHeader(options.gatewayId, options.secret, {
+          ...(options.tokenTtlSeconds !== undefined ? { ttlSeconds: options.tokenTtlSeconds } : {}),
+          nowSeconds: Math.floor((options.now ?? Date.now)() / 1000),
+        }),
+      ...(options.socketOptions ? { tls: options.socketOptions as MediaTls } : {}),
+    },
+    onDecline: (notice) => {
+      egressDeclines++;
+      for (const listener of [...declineListeners]) {
+        try {
+          listener(notice);
+        } catch (error) {
+          log(logger, 'error', 'relay: onDecline listener failed', { error: String(error) });
+        }
+      }
+    },
+  });
+
+  const promptDeps = {
+    prompts,
+    logger,
+    handler: () => promptHandler,
+    send: (chatId: string, content: string, metadata: JsonObject) => lanes.send(chatId, content, { metadata }),
+    count: (kind: string) => {
+      promptAnswers[kind] = (promptAnswers[kind] ?? 0) + 1;
+    },
+  };
+
+  const capabilitiesCacheByDescriptor = new WeakMap<CapabilityDescriptor, Capabilities>();
+  const capabilitiesOfCached = (descriptor: CapabilityDescriptor | null): Capabilities | null => {
+    if (!descriptor) return null;
+    let capabilities = capabilitiesCacheByDescriptor.get(descriptor);
+    if (!capabilities) {
+      capabilities = capabilitiesOf(descriptor);
+      capabilitiesCacheByDescriptor.set(descriptor, capabilities);
+    }
+    return capabilities;
   };
 
   const single = <T>(name: string, current: T | undefined, set: (value: T | undefined) => void, handler: T): (() => void) => {
@@ -383,53 +532,62 @@ export function createRelayGateway(options: RelayGatewayOptions): RelayGateway {
       return connection.descriptor;
     },
     get capabilities() {
-      const descriptor = connection.descriptor;
-      if (!descriptor) return null;
-      if (capabilitiesCache?.descriptor !== descriptor) capabilitiesCache = { descriptor, capabilities: capabilitiesOf(descriptor) };
-      return capabilitiesCache.capabilities;
+      return capabilitiesOfCached(connection.descriptor);
     },
-    async send(chatId, content, sendOptions = {}) {
-      requireText('chatId', chatId);
-      requireText('content', content, true);
-      return request(sendAction(chatId, content, { replyTo: sendOptions.replyTo ?? null, metadata: scopes.attach(chatId, sendOptions.metadata) }));
+    get identities() {
+      return identities.all;
     },
-    async edit(chatId, messageId, content, editOptions = {}) {
-      requireText('chatId', chatId);
-      requireText('messageId', messageId);
-      requireText('content', content, true);
-      // The platform cannot edit: answer locally, send nothing (relay-connector-contract.md §8).
-      if (connection.descriptor && !connection.descriptor.supports_edit) return { success: false, error: TRANSPORT_ERRORS.notSupported, code: 'not_supported' };
-      return request(editAction(chatId, messageId, content, { metadata: scopes.attach(chatId, editOptions.metadata) }));
-    },
-    async typing(chatId, typingOptions = {}) {
-      requireText('chatId', chatId);
-      return request(typingAction(chatId, { metadata: scopes.attach(chatId, typingOptions.metadata) }));
-    },
-    async followUp(sessionKey, kind, content, metadata) {
-      requireText('sessionKey', sessionKey);
-      requireText('kind', kind);
-      requireText('content', content, true);
-      return request(followUpAction(sessionKey, kind, content, metadata));
-    },
-    async getChatInfo(chatId) {
-      requireText('chatId', chatId);
-      const outcome = await connection.request(getChatInfoAction(chatId));
-      if (!outcome.ok) return { ...outcome.failure, success: false, name: chatId, type: 'dm' };
-      return { success: true, ...toChatInfo(outcome.result, chatId) };
-    },
+    frontsPlatform: (platform) => identities.frontsPlatform(platform),
+    botUsername: (platform) => identities.botUsername(platform),
+    descriptorForChat: (chatId) => lanes.descriptorForChat(chatId),
+    capabilitiesFor: (chatId) => capabilitiesOfCached(lanes.descriptorForChat(chatId)),
+    send: (chatId, content, sendOptions) => lanes.send(chatId, content, sendOptions),
+    sendForPlatform: (platform, chatId, content, sendOptions) => lanes.sendForPlatform(platform, chatId, content, sendOptions),
+    edit: (chatId, messageId, content, editOptions) => lanes.edit(chatId, messageId, content, editOptions),
+    typing: (chatId, typingOptions) => lanes.typing(chatId, typingOptions),
+    followUp: (sessionKey, kind, content, metadata) => lanes.followUp(sessionKey, kind, content, metadata),
+    getChatInfo: (chatId) => lanes.getChatInfo(chatId),
+    react: (chatId, messageId, emoji, reactOptions) => lanes.react(chatId, messageId, emoji, reactOptions),
+    deleteMessage: (chatId, messageId, deleteOptions) => lanes.deleteMessage(chatId, messageId, deleteOptions),
+    draft: (chatId, draftId, content, draftOptions) => lanes.draft(chatId, draftId, content, draftOptions),
+    sendMedia: (chatId, source, mediaOptions) => lanes.sendMedia(chatId, source, mediaOptions),
+    prompt: (chatId, content, promptOptions) => lanes.prompt(chatId, content, promptOptions),
+    onPromptResponse: (handler) => single('onPromptResponse', promptHandler, (value) => (promptHandler = value), handler),
+    threadCreate: (chatId, name, threadOptions) => lanes.threadCreate(chatId, name, threadOptions),
+    threadRename: (threadId, name, renameOptions) => lanes.threadRename(threadId, name, renameOptions),
+    taskCard: (chatId, cardId, chunks, cardOptions) => lanes.taskCard(chatId, cardId, chunks, cardOptions),
+    taskCardStop: (chatId, cardId, stopOptions) => lanes.taskCardStop(chatId, cardId, stopOptions),
+    waitForAutoThread: (chatId, timeoutMs) => lanes.waitForAutoThread(chatId, timeoutMs),
+    onDecline: (listener) => listen('onDecline', declineListeners, listener),
     async interrupt(sessionKey, reason = null) {
       requireText('sessionKey', sessionKey);
       return connection.interrupt(sessionKey, reason);
     },
     goIdle: (timeoutMs) => connection.goIdle(timeoutMs),
+    goDormant: (timeoutMs) => connection.goDormant(timeoutMs),
+    holdRedial: () => connection.holdRedial(),
+    releaseRedial: () => connection.releaseRedial(),
     reconnectNow: () => connection.reconnectNow(),
-    stop: () => connection.stop(),
-    metrics: () => ({
-      ...connection.metrics(),
-      scopeMemoryChats: scopes.size,
-      passthroughDropped,
-      inboundWithoutHandler,
-    }),
+    stop: async (stopOptions) => {
+      await connection.stop(stopOptions);
+      // Nothing can answer a waiter any more.
+      autoThreads.close();
+    },
+    metrics: () => {
+      const draftCounts = lanes.draftCounts;
+      return {
+        ...connection.metrics(),
+        scopeMemoryChats: scopes.size,
+        passthroughDropped,
+        inboundWithoutHandler,
+        chatPlatforms: chats.size,
+        promptsPending: prompts.pendingCount,
+        promptAnswers: { ...promptAnswers },
+        draftStreamsOpen: draftCounts.open,
+        draftTombstones: draftCounts.tombstones,
+        egressDeclines,
+      };
+    },
     get context() {
       return connection.context;
     },

@@ -12,6 +12,9 @@ import { parseRelayUrlSetting, RELAY_URL_EXPECTED } from '../config/relay-settin
 import type { Logger } from '../logger.js';
 import type { WebSocketFactory } from '../transport/socket-actor.js';
 import { toValidationIssues } from '../protocol/validation.js';
+import { DEFAULT_RELAY_BOT_ID, DEFAULT_RELAY_PLATFORM } from '../config/relay-settings.js';
+import { parseIdentitiesOption, type IdentityOption } from '../identity/identity-option.js';
+import type { Identity } from '../identity/identity.js';
 
 const positiveMs = z.number().int().positive();
 const nonEmpty = z.string().trim().min(1);
@@ -63,10 +66,23 @@ export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEve
 export interface RelayGatewayOptions {
   /** Connector base URL (`https://connector.example`); `/relay` is appended (relay-connector-contract.md §1). */
   readonly url: string;
-  /** Platform this gateway serves, sent in `hello`. @default "relay" */
+  /**
+   * Platform this gateway serves, sent in `hello`: the single-identity form. Use `identities`
+   * instead to front several platforms. @default "relay"
+   */
   readonly platform?: string;
-  /** Bot identity sent in `hello`. @default "" */
+  /** Bot identity sent in `hello` with `platform`. @default "" */
   readonly botId?: string;
+  /**
+   * Every identity to announce on the one socket, a `hello` each in this order; the first is the
+   * primary (protocol-later §1.1). Platforms other than `relay` form the fronted set (§1.3).
+   * `platform` and `botId` are trimmed, `username` loses a leading `@` and is never sent; a
+   * repeated platform keeps its first entry (logged as a warning). Not together with
+   * `platform`/`botId`, unless those merely restate the first identity, as a spread of
+   * `resolveRelayConfig()` does.
+   * @default [{ platform: platform ?? "relay", botId: botId ?? "" }]
+   */
+  readonly identities?: ReadonlyArray<IdentityOption>;
   /** Gateway id for upgrade auth; needs `secret` too. @default null */
   readonly gatewayId?: string | null;
   /** Shared secret for upgrade auth; never logged. @default null */
@@ -114,6 +130,10 @@ export interface RelayGatewayOptions {
   readonly createSocket?: WebSocketFactory;
   /** Present when options come from `resolveRelayConfig()`; ignored. */
   readonly source?: unknown;
+  /** Present when options come from `resolveRelayConfig()`; ignored. */
+  readonly identitySource?: unknown;
+  /** Present when options come from `resolveRelayConfig()` (show them yourself); ignored. */
+  readonly warnings?: unknown;
 }
 
 const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'expected function' });
@@ -122,6 +142,8 @@ const optionsSchema = z.strictObject({
   url: z.string(),
   platform: nonEmpty.optional(),
   botId: z.string().optional(),
+  // Checked by gatewayIdentities, whose messages index the list as identities[<i>].
+  identities: z.unknown().optional(),
   gatewayId: z.string().nullish(),
   secret: z.string().nullish(),
   reconnect: z
@@ -164,6 +186,8 @@ const optionsSchema = z.strictObject({
   socketOptions: z.object({}).loose().optional(),
   createSocket: fn.optional(),
   source: z.unknown().optional(),
+  identitySource: z.unknown().optional(),
+  warnings: z.unknown().optional(),
 });
 
 /** Option names, for "did you mean" suggestions. */
@@ -197,11 +221,47 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** Outcome of {@link gatewayIdentities}. */
+export interface GatewayIdentities {
+  /** At least one identity, primary first. */
+  readonly identities: Identity[];
+  /** Repeated platforms in `identities`, for the gateway's logger. */
+  readonly warnings: string[];
+}
+
+/**
+ * The identities a gateway announces: `identities` when given, else the single identity
+ * `[{ platform: platform ?? "relay", botId: botId ?? "" }]` (both trimmed).
+ * @throws {ConfigError} naming `identities[<i>]...` for a bad entry (see `parseIdentitiesOption`),
+ * or `identities` when `platform`/`botId` are given too and differ from the first identity (two
+ * answers to one question; equal values are what a spread of `resolveRelayConfig()` carries).
+ */
+export function gatewayIdentities(options: Pick<RelayGatewayOptions, 'identities' | 'platform' | 'botId'>): GatewayIdentities {
+  const platform = options.platform?.trim();
+  const botId = options.botId?.trim();
+  if (options.identities === undefined) {
+    return { identities: [{ platform: platform || DEFAULT_RELAY_PLATFORM, botId: botId ?? DEFAULT_RELAY_BOT_ID }], warnings: [] };
+  }
+  const warnings: string[] = [];
+  const identities = parseIdentitiesOption(options.identities, 'identities', (warning) => warnings.push(warning));
+  const primary = identities[0];
+  const differs = (given: string | undefined, own: string | undefined): boolean => given !== undefined && given !== own;
+  if (differs(platform, primary?.platform) || differs(botId, primary?.botId)) {
+    throw new ConfigError(
+      'identities',
+      `use identities or platform/botId, not both (platform/botId ${JSON.stringify(`${platform ?? '(unset)'}/${botId ?? '(unset)'}`)} ` +
+        `differ from the first identity ${JSON.stringify(`${primary?.platform ?? ''}/${primary?.botId ?? ''}`)})`,
+    );
+  }
+  return { identities, warnings };
+}
+
 const present = (value: string | null | undefined): value is string => typeof value === 'string' && value.trim() !== '';
 
 /**
  * Check options at construction, so a gateway that cannot work never starts: every option's type
- * and range, the URL (absolute, ws/wss/http/https), and the credential pair (both or neither).
+ * and range, the URL (absolute, ws/wss/http/https), the identities (see {@link gatewayIdentities}),
+ * and the credential pair (both or neither).
  * @throws {ConfigError} (`ERR_CONFIG_INVALID`) naming the first bad option (dotted path), what was
  * expected and what was received, as `<option>: expected <what>, received <what>`. A secret is never
  * echoed, nor a URL's userinfo.
@@ -226,6 +286,7 @@ export function validateGatewayOptions(options: RelayGatewayOptions): void {
     if (options.url.trim() === '') throw new ConfigError('url', `expected ${RELAY_URL_EXPECTED}, received an empty string`);
     throw error;
   }
+  gatewayIdentities(options);
   // Authentication needs both halves; one alone would be refused with 4401 on every dial, forever.
   if (present(options.gatewayId) && !present(options.secret)) {
     throw new ConfigError('secret', `expected a secret to go with gatewayId ${JSON.stringify(options.gatewayId)}, received ${options.secret === undefined ? 'nothing' : 'an empty value'}`);

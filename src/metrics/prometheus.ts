@@ -36,11 +36,13 @@ const DEFAULT_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 /**
  * Register the gateway's metrics on a prom-client registry:
- * - `state{state}` (1 for the current state, 0 for the seven others) and `time_in_state_seconds`;
+ * - `state{state}` (1 for the current state, 0 for the others) and `time_in_state_seconds`;
  * - `dials_total`, `handshakes_total`, `reconnects_total{cause}`;
  * - `frames_total{direction}`, `inbound_total{outcome}` (delivered, acked, duplicate, deferred, shed),
  *   `handler_errors_total`, `inbound_queued`, `handlers_running`;
- * - `pending_requests`, `request_duration_seconds{op}` (histogram), `requests_total{op,result}`.
+ * - `pending_requests`, `request_duration_seconds{op}` (histogram), `requests_total{op,result}`;
+ * - `egress_declines_total`, `prompts_pending`, `prompt_answers_total{kind}`, `draft_streams_open`,
+ *   `chat_platforms_known` (the later protocol).
  *
  * @example
  * ```ts
@@ -117,6 +119,13 @@ export function registerGatewayMetrics(gateway: RelayGateway, options: GatewayMe
   gauge('inbound_queued', 'Inbound deliveries waiting for a handler.', [], (m) => one(m.inboundQueued));
   gauge('handlers_running', 'Inbound handlers running now.', [], (m) => one(m.handlersRunning));
   gauge('pending_requests', 'Outbound requests waiting for their result.', [], (m) => one(m.pendingRequests));
+  counter('egress_declines_total', 'Outbound requests the connector declined for their destination (egress_declined); never retried.', [], (m) => one(m.egressDeclines));
+  gauge('prompts_pending', 'Prompts waiting for an answer.', [], (m) => one(m.promptsPending));
+  counter('prompt_answers_total', 'Prompt answers by classification (resolved, stale, foreign, already-resolved, malformed).', ['kind'], (m) =>
+    Object.entries(m.promptAnswers).map(([kind, value]) => [{ kind }, value]),
+  );
+  gauge('draft_streams_open', 'Draft streams open (streamed in place, not yet sealed).', [], (m) => one(m.draftStreamsOpen));
+  gauge('chat_platforms_known', 'Chats whose platform is known from inbound traffic (outbound tagging).', [], (m) => one(m.chatPlatforms));
 
   const latency = new Histogram({
     name: named('request_duration_seconds'),

@@ -2,7 +2,9 @@
  * The application-facing view of a descriptor (relay-connector-contract.md §5 "derived surface"), camelCased.
  * @module
  */
-import { LEGACY_SUPPORTED_OPS, type CapabilityDescriptor, type LenUnit } from './descriptor.js';
+import type { CapabilityDescriptor, LenUnit } from './descriptor.js';
+import { refusalFor } from './op-gating.js';
+import { codePointLength, utf16Length } from './text-length.js';
 
 /** What the application may rely on when composing replies for the connected platform. */
 export interface Capabilities {
@@ -18,29 +20,20 @@ export interface Capabilities {
   readonly supportsEdit: boolean;
   /** Whether the platform has threads. */
   readonly supportsThreads: boolean;
-  /** Whether the connector accepts outbound op `op` (empty `supported_ops` = the legacy set). */
+  /**
+   * Whether the gateway will write op `op` (protocol-later §2): the legacy four always (`edit` only
+   * when the platform can edit); any other op only when listed in `supported_ops` (`draft` also needs
+   * draft streaming; `task_card` covers `task_card_stop`). The same rule the gateway applies before
+   * refusing with `not_supported`.
+   */
   supportsOp(op: string): boolean;
+  /** The platform the descriptor is for. */
+  readonly platform: string;
+  /** The unit of {@link Capabilities.maxMessageLength}: `chars` (code points) or `utf16` (code units). */
+  readonly lenUnit: LenUnit;
 }
 
-/** Count Unicode code points, as Python's `len` does (`"😀"` is 1). */
-export function codePointLength(text: string): number {
-  let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // A high surrogate followed by a low surrogate is one code point.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-    count++;
-  }
-  return count;
-}
-
-/** Count UTF-16 code units (JavaScript's `.length`; Telegram's unit). */
-export function utf16Length(text: string): number {
-  return text.length;
-}
+export { codePointLength, utf16Length } from './text-length.js';
 
 const LENGTH_FUNCTIONS: Readonly<Record<LenUnit, (text: string) => number>> = {
   chars: codePointLength,
@@ -49,7 +42,6 @@ const LENGTH_FUNCTIONS: Readonly<Record<LenUnit, (text: string) => number>> = {
 
 /** Derive the frozen {@link Capabilities} of a descriptor. */
 export function capabilitiesOf(descriptor: CapabilityDescriptor): Capabilities {
-  const ops = new Set(descriptor.supported_ops.length > 0 ? descriptor.supported_ops : LEGACY_SUPPORTED_OPS);
   const dialect = descriptor.markdown_dialect;
   return Object.freeze({
     maxMessageLength: descriptor.max_message_length,
@@ -58,6 +50,8 @@ export function capabilitiesOf(descriptor: CapabilityDescriptor): Capabilities {
     supportsCodeBlocks: dialect !== '' && dialect !== 'plain',
     supportsEdit: descriptor.supports_edit,
     supportsThreads: descriptor.supports_threads,
-    supportsOp: (op: string) => ops.has(op),
+    supportsOp: (op: string) => refusalFor(descriptor, op) === undefined,
+    platform: descriptor.platform,
+    lenUnit: descriptor.len_unit,
   });
 }

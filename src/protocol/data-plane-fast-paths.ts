@@ -9,6 +9,7 @@
 import type { InboundFrame, OutboundResultFrame } from './frames.js';
 import { MESSAGE_TYPES, type MessageEvent, type MessageType } from './inbound-event.js';
 import { normalizePlatform } from './platforms.js';
+import { readPromptResponse, type InboundPromptResponse } from './prompt-response.js';
 import type { SessionSource } from './session-source.js';
 
 const MESSAGE_TYPE_SET: ReadonlySet<unknown> = new Set(MESSAGE_TYPES);
@@ -126,7 +127,7 @@ export function parseInboundFrameFast(raw: Readonly<Record<string, unknown>>): I
   const source = sessionSource(sourceWire);
   if (!source) return undefined;
   const messageType: unknown = wire.message_type;
-  const event: MessageEvent = {
+  const event: MessageEvent & { prompt_response?: InboundPromptResponse } = {
     text: text ?? '',
     message_type: MESSAGE_TYPE_SET.has(messageType) ? (messageType as MessageType) : 'text',
     message_id: messageId,
@@ -134,7 +135,11 @@ export function parseInboundFrameFast(raw: Readonly<Record<string, unknown>>): I
     media_urls: media,
     source,
   };
+  // As in the schema: no key without one on the wire; a present key (even `null`) stays, maybe undefined.
+  // Other keys (`owner_id`, custody traces) are ignored, as the schema strips them.
+  if ('prompt_response' in wire) event.prompt_response = readPromptResponse(wire.prompt_response);
   // Like the schema, an absent bufferId leaves no key behind; a present one is kept, maybe undefined.
+  // A top-level `delivery_id` (protocol-later §7) is never read.
   if (bufferId === undefined) return { type: 'inbound', event } as InboundFrame;
   return { type: 'inbound', event, bufferId: bufferId ? bufferId : undefined };
 }

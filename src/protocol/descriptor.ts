@@ -9,6 +9,15 @@ import { parseOrThrow } from './validation.js';
 /** The contract version this gateway speaks. Changes within a version are additive only. */
 export const CONTRACT_VERSION = 1;
 
+/**
+ * Whether a descriptor announces a contract newer than {@link CONTRACT_VERSION}. Such a descriptor is
+ * adopted all the same (protocol-later §7: the later "custody" versions only add behaviour this
+ * gateway does not use); the caller logs it once so an operator knows features are being ignored.
+ */
+export function isNewerContract(descriptor: Pick<CapabilityDescriptor, 'contract_version'>): boolean {
+  return descriptor.contract_version > CONTRACT_VERSION;
+}
+
 /** Chunking bound used when a descriptor or platform entry gives no usable limit. */
 export const DEFAULT_MAX_MESSAGE_LENGTH = 4096;
 
@@ -34,11 +43,13 @@ const maxMessageLengthSchema = z
   });
 
 /**
- * Zod schema of the descriptor's wire form. Unknown keys are stripped (forward compatibility);
- * optional keys take their defaults.
+ * Zod schema of the descriptor's wire form. Unknown keys are stripped (forward compatibility: a
+ * custody `capabilities` list, say); optional keys take their defaults. `contract_version` is any
+ * integer >= 1: a newer version is accepted (see {@link isNewerContract}), an older or malformed one
+ * is not a contract at all.
  */
 export const descriptorSchema = z.object({
-  contract_version: z.literal(CONTRACT_VERSION, { error: `expected ${CONTRACT_VERSION}` }),
+  contract_version: z.int({ error: 'expected an integer >= 1' }).min(CONTRACT_VERSION, { error: 'expected an integer >= 1' }),
   platform: z.string(),
   label: z.string(),
   max_message_length: maxMessageLengthSchema,

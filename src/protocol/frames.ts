@@ -17,8 +17,17 @@ import type { ProtocolValidationError } from '../errors.js';
 
 /** `hello`: first frame after the upgrade. */
 export const helloFrameSchema = z.object({ type: z.literal('hello'), platform: z.string(), botId: z.string() });
-/** `outbound`: a request, answered by `outbound_result` with the same `requestId`. */
-export const outboundFrameSchema = z.object({ type: z.literal('outbound'), requestId: z.string().min(1), action: outboundActionSchema });
+/**
+ * `outbound`: a request, answered by `outbound_result` with the same `requestId`. `platform` and
+ * `botId` tag the identity the request is for when one socket serves several (protocol-later §1.3).
+ */
+export const outboundFrameSchema = z.object({
+  type: z.literal('outbound'),
+  requestId: z.string().min(1),
+  action: outboundActionSchema,
+  platform: z.string().min(1).optional(),
+  botId: z.string().min(1).optional(),
+});
 /** `interrupt`: fire-and-forget stop for a session; `reason` is always present, maybe null. */
 export const interruptFrameSchema = z.object({ type: z.literal('interrupt'), session_key: z.string(), reason: z.string().nullable() });
 /** `going_idle`: ask the connector to buffer; answered by `going_idle_ack`. */
@@ -38,7 +47,21 @@ export const gatewayFrameSchema = z.discriminatedUnion('type', [
 /** `hello` frame. */
 export type HelloFrame = z.infer<typeof helloFrameSchema>;
 /** `outbound` frame. */
-export interface OutboundFrame { readonly type: 'outbound'; readonly requestId: string; readonly action: OutboundAction }
+export interface OutboundFrame {
+  readonly type: 'outbound';
+  readonly requestId: string;
+  readonly action: OutboundAction;
+  /** The platform the op resolves to; absent when it resolves none. */
+  readonly platform?: string;
+  /** That platform's bot id; only with `platform`, and only when fronted with a non-empty id. */
+  readonly botId?: string;
+}
+
+/** The identity tag of an `outbound` frame, as the caller resolved it (protocol-later §1.3). */
+export interface OutboundTag {
+  readonly platform?: string | null;
+  readonly botId?: string | null;
+}
 /** `interrupt` frame. */
 export type InterruptFrame = z.infer<typeof interruptFrameSchema>;
 /** `going_idle` frame. */
@@ -52,9 +75,16 @@ export type GatewayFrame = HelloFrame | OutboundFrame | InterruptFrame | GoingId
 export function helloFrame(platform = 'relay', botId = ''): HelloFrame {
   return { type: 'hello', platform, botId };
 }
-/** Build an `outbound` frame. */
-export function outboundFrame(requestId: string, action: OutboundAction): OutboundFrame {
-  return { type: 'outbound', requestId, action };
+/**
+ * Build an `outbound` frame. Without a tag (or with an empty platform) it is exactly
+ * `{type, requestId, action}`; `botId` is written only beside a platform and only when non-empty.
+ * Deciding whether a platform is fronted is the caller's: this writes what it is given.
+ */
+export function outboundFrame(requestId: string, action: OutboundAction, tag?: OutboundTag): OutboundFrame {
+  const platform = tag?.platform;
+  if (!platform) return { type: 'outbound', requestId, action };
+  const botId = tag.botId;
+  return botId ? { type: 'outbound', requestId, action, platform, botId } : { type: 'outbound', requestId, action, platform };
 }
 /** Build an `interrupt` frame (`reason` key always present). */
 export function interruptFrame(sessionKey: string, reason: string | null = null): InterruptFrame {
@@ -73,7 +103,10 @@ export function inboundAckFrame(bufferId: string): InboundAckFrame {
 
 /** `descriptor`: the handshake reply. */
 export const descriptorFrameSchema = z.object({ type: z.literal('descriptor'), descriptor: descriptorSchema });
-/** `inbound`: a chat event, `bufferId` when replayed from the connector's buffer. */
+/**
+ * `inbound`: a chat event, `bufferId` when replayed from the connector's buffer. Unknown top-level
+ * keys (a custody `delivery_id`, protocol-later §7) are stripped: accepted and ignored.
+ */
 export const inboundFrameSchema = z.object({ type: z.literal('inbound'), event: inboundEventWireSchema, bufferId: bufferIdSchema });
 /** `outbound_result`: the answer to an `outbound` request. */
 export const outboundResultFrameSchema = z.object({
@@ -89,7 +122,7 @@ export const interruptInboundFrameSchema = z.object({
 });
 /** `going_idle_ack`: the connector now buffers for this gateway. */
 export const goingIdleAckFrameSchema = z.object({ type: z.literal('going_idle_ack') });
-/** `passthrough_forward`: a webhook call forwarded from the connector's edge. */
+/** `passthrough_forward`: a webhook call forwarded from the connector's edge (a `delivery_id` is ignored, as on `inbound`). */
 export const passthroughForwardFrameSchema = z.object({
   type: z.literal('passthrough_forward'),
   forward: passthroughForwardSchema,
@@ -121,7 +154,7 @@ export type ConnectorFrame =
   | GoingIdleAckFrame
   | PassthroughForwardFrame;
 
-/** Connector frame types of contract version 1. */
+/** Connector frame types of contract version 1 (any other type parses as `unknown` and is ignored). */
 export type ConnectorFrameType = ConnectorFrame['type'];
 
 const CONNECTOR_FRAME_SCHEMAS: Readonly<Record<ConnectorFrameType, z.ZodType>> = {

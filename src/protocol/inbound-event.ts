@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { sessionSourceToWire, sessionSourceWireSchema, type SessionSource, type SessionSourceInit } from './session-source.js';
+import { readPromptResponse, type InboundPromptResponse, type PromptResponseWire } from './prompt-response.js';
 import { optionalIdSchema } from './wire-types.js';
 import { parseOrThrow } from './validation.js';
 
@@ -15,7 +16,10 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 const MESSAGE_TYPE_SET: ReadonlySet<string> = new Set(MESSAGE_TYPES);
 
-/** Zod schema of the inbound event's wire form. */
+/**
+ * Zod schema of the inbound event's wire form. Unknown keys are stripped: custody traces such as
+ * `owner_id` (protocol-later §7) are accepted and ignored.
+ */
 export const inboundEventWireSchema = z.object({
   text: z
     .string()
@@ -32,6 +36,8 @@ export const inboundEventWireSchema = z.object({
     .nullish()
     .transform((value) => value ?? []),
   source: sessionSourceWireSchema.nullish().transform((value) => value ?? sessionSourceWireSchema.parse({})),
+  // Lenient on purpose: a broken answer to a prompt is consumed with a warning, not a bad frame.
+  prompt_response: z.unknown().optional().transform(readPromptResponse),
 });
 
 /** A normalized inbound chat event, as handed to the application. Field names are the wire's. */
@@ -42,6 +48,13 @@ export interface MessageEvent {
   readonly reply_to_message_id: string | null;
   readonly media_urls: readonly string[];
   readonly source: SessionSource;
+  /**
+   * Present when the event is a press on a prompt button (protocol-later §3.3): the gateway consumes
+   * such an event itself, and its `text`/`message_type` mean nothing. A response the gateway cannot
+   * use is `{malformed}`, never a parse error. Absent when the wire has no `prompt_response` key; a
+   * `null` on the wire leaves the key present but `undefined`.
+   */
+  readonly prompt_response?: InboundPromptResponse;
 }
 
 /** Input accepted by {@link inboundEventToWire}. */
@@ -52,6 +65,8 @@ export interface MessageEventInit {
   readonly reply_to_message_id?: string | null;
   readonly media_urls?: readonly string[];
   readonly source: SessionSourceInit;
+  /** Written only when given. */
+  readonly prompt_response?: PromptResponseWire;
 }
 
 /**
@@ -71,5 +86,6 @@ export function inboundEventToWire(event: MessageEventInit): Record<string, unkn
     reply_to_message_id: event.reply_to_message_id ?? null,
     media_urls: [...(event.media_urls ?? [])],
     source: sessionSourceToWire(event.source),
+    ...(event.prompt_response ? { prompt_response: { ...event.prompt_response } } : {}),
   };
 }

@@ -12,6 +12,7 @@ import type {
 } from '../protocol/frames.js';
 import type { ProtocolValidationError } from '../errors.js';
 import type { MalformedLineInfo } from '../codec/frame-decoder.js';
+import type { CapabilityDescriptor } from '../protocol/descriptor.js';
 
 /** Frames that carry application data; they bypass the machine. */
 export type DataFrame = InboundFrame | OutboundResultFrame | InterruptInboundFrame | PassthroughForwardFrame;
@@ -31,8 +32,15 @@ export type DetachReason = 'lost' | 'closed';
 
 /** What the socket actor tells the data plane. */
 export interface LinkSink {
-  /** The handshake succeeded: application traffic may flow through `writer`. */
+  /**
+   * The upgrade succeeded and every `hello` is written: requests may be written through `writer`
+   * now, before the handshake completes (capability checks use the descriptors adopted last).
+   */
   attach(writer: LinkWriter): void;
+  /** The first valid descriptor of this link arrived: the handshake is complete (the primary). */
+  handshake(descriptor: CapabilityDescriptor): void;
+  /** Another identity's valid descriptor arrived on this link (after the primary). */
+  descriptor(descriptor: CapabilityDescriptor): void;
   /** The socket is gone. Pending requests must fail now, not at their timeout. */
   detach(): void;
   /**

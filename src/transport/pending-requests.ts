@@ -21,6 +21,8 @@ interface Pending {
 export const FAILURES = Object.freeze({
   notConnected: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.notConnected, code: 'not_connected' } },
   closed: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.closed, code: 'closed' } },
+  /** A written request still waiting when the gateway closed: it may have been applied. */
+  closedPending: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.closed, ambiguous: true, code: 'closed' } },
   timedOut: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.timedOut, ambiguous: true, code: 'timeout' } },
   connectionLost: { ok: false, failure: { success: false, error: TRANSPORT_ERRORS.connectionLost, ambiguous: true, code: 'connection_lost' } },
 } as const satisfies Record<string, RequestOutcome>);
@@ -34,6 +36,7 @@ export function sendFailed(error: unknown): RequestOutcome {
 /** The table of requests waiting for `outbound_result`. */
 export class PendingRequests {
   private readonly pending = new Map<string, Pending>();
+  private readonly emptyWaiters: Array<() => void> = [];
   private timeouts = 0;
 
   /** Requests waiting now. */
@@ -56,10 +59,22 @@ export class PendingRequests {
         if (this.pending.delete(requestId)) {
           this.timeouts++;
           resolve(FAILURES.timedOut);
+          this.#notifyIfEmpty();
         }
       }, timeoutMs);
       this.pending.set(requestId, { resolve, timer });
     });
+  }
+
+  /** Resolves once no request is waiting (at once when none is). */
+  whenEmpty(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  #notifyIfEmpty(): void {
+    if (this.pending.size > 0 || this.emptyWaiters.length === 0) return;
+    for (const resolve of this.emptyWaiters.splice(0)) resolve();
   }
 
   /** Settle `requestId` with `outcome`. Returns false for an unknown or already settled id (late results are ignored). */
@@ -69,6 +84,7 @@ export class PendingRequests {
     this.pending.delete(requestId);
     clearTimeout(entry.timer);
     entry.resolve(outcome);
+    this.#notifyIfEmpty();
     return true;
   }
 
@@ -80,6 +96,7 @@ export class PendingRequests {
       clearTimeout(entry.timer);
       entry.resolve(outcome);
     }
+    this.#notifyIfEmpty();
     return entries.length;
   }
 }

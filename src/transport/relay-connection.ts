@@ -5,12 +5,14 @@
  * @module
  */
 import { FrameTap, type FrameTapListener } from './frame-tap.js';
+import { drainGraceS, normalizeBudgetS } from '../gateway/drain-budget.js';
 import { randomUUID } from 'node:crypto';
 import type { ClientOptions } from 'ws';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import type { ConnectionMachine } from '../../machines/connection.machine.js';
 import { connectionStateOf, connectionStatePathOf, machinePathOf } from '../../machines/public-state.js';
 import type { ConnectionContext, ConnectionSettings, ConnectionStateName } from '../../machines/connection.types.js';
+import { relayUserAgent } from '../http/user-agent.js';
 import { authorizationHeader } from '../auth/upgrade-token.js';
 import { encodeFrame } from '../codec/frame-encoder.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../codec/frame-decoder.js';
@@ -47,6 +49,12 @@ export interface Delivery {
   readonly messageKey?: string;
   /** The application's handling. Completing without error acks a buffered delivery. */
   run(abort: DeliveryAbort): Promise<void> | void;
+  /**
+   * Run at once, beside the session queues and outside the concurrency cap (still de-duplicated and
+   * acked). For answers a running turn may be waiting for (a prompt press): queued behind that turn
+   * they would never arrive. Its abort state is never aborted. @default false
+   */
+  readonly unordered?: boolean;
 }
 
 /**
@@ -62,10 +70,15 @@ export interface DeliveryRouter {
 export interface RelayConnectionOptions {
   /** Connector base URL; normalised with `toDialUrl` (relay-connector-contract.md §1). */
   readonly url: string;
-  /** `hello.platform`. @default "relay" */
+  /** `hello.platform` of the single identity (ignored when `identities` is given). @default "relay" */
   readonly platform?: string;
-  /** `hello.botId`. @default "" */
+  /** `hello.botId` of the single identity (ignored when `identities` is given). @default "" */
   readonly botId?: string;
+  /**
+   * Every identity this gateway fronts on its one socket: one `hello` each, in this order; the first
+   * descriptor back is the primary. @default one identity from `platform` and `botId`
+   */
+  readonly identities?: ReadonlyArray<{ readonly platform: string; readonly botId: string }>;
   /** Gateway id for upgrade auth. @default null (no Authorization header) */
   readonly gatewayId?: string | null;
   /** Shared secret for upgrade auth; never logged. @default null */
@@ -198,18 +211,44 @@ export interface StateChange {
   readonly redial?: Redial;
 }
 
+/** The identity keys an outbound frame may carry beside its action. */
+export interface OutboundTags {
+  readonly platform?: string;
+  readonly botId?: string;
+}
+
 /** The transport's interface. */
 export interface RelayConnection {
   /** Resolves when first serving; rejects with a typed error if it ends disabled or stopped first. */
   start(): Promise<void>;
-  /** Graceful stop: go idle (2 s), close, fail what is pending. Resolves when nothing is left open. */
-  stop(): Promise<void>;
+  /**
+   * Graceful stop within `budgetS` seconds (default 5): new sends fail at once; going idle (at most
+   * 2 s) and the drain of written requests (at most `max(0, min(5, budgetS - 3.5))` s) run side by
+   * side; then close. What is still pending resolves `closed`, ambiguous. Resolves when nothing is
+   * left open, within the budget.
+   */
+  stop(options?: { readonly budgetS?: number }): Promise<void>;
   /** Ask the connector to buffer. True on ack; false on timeout or when not serving. */
   goIdle(timeoutMs?: number): Promise<boolean>;
+  /**
+   * Go idle, then sleep: on the ack the gateway is dormant and closes its socket, then redials on the
+   * dormant cadence (1 s, doubling to 30 s) until a handshake completes. False without an ack (still
+   * serving) or when not serving.
+   */
+  goDormant(timeoutMs?: number): Promise<boolean>;
+  /** Make the next redial wait for {@link releaseRedial} (at most 60 s). False when stopped, stopping or disabled. */
+  holdRedial(): boolean;
+  /** Clear the hold and wake a waiting redial. True when a hold was in effect. */
+  releaseRedial(): boolean;
+  /** Descriptors adopted at the latest handshake (plus later arrivals), by platform. */
+  descriptors(): ReadonlyMap<string, CapabilityDescriptor>;
   /** Dial now: skip a backoff, wake from idle, or replace the current socket. */
   reconnectNow(): void;
-  /** Send one outbound action and wait for its result. Never rejects. */
-  request(action: OutboundAction): Promise<RequestOutcome>;
+  /**
+   * Send one outbound action and wait for its result. Never rejects. `tags` are written beside the
+   * action (`platform`, `botId`: which identity it is for).
+   */
+  request(action: OutboundAction, tags?: OutboundTags): Promise<RequestOutcome>;
   /** Send an `interrupt` frame. Never rejects. */
   interrupt(sessionKey: string, reason?: string | null): Promise<SendResult>;
   /** Current top-level state. */
@@ -233,6 +272,18 @@ export interface RelayConnection {
   /** The underlying actor, for inspection and tests. */
   readonly actor: Actor<ConnectionMachine>;
 }
+
+/** States a connection waits in without a socket: a dial from them is not a re-dial of a live link. */
+const WAITING_STATES: ReadonlySet<ConnectionStateName> = new Set(['idle', 'reconnecting', 'dormant', 'held']);
+
+/** The abort state of an unordered delivery: nothing interrupts it. */
+const NEVER_ABORTED: DeliveryAbort = Object.freeze({ signal: new AbortController().signal, cause: undefined });
+
+/** How much before the budget's end a stop gives up waiting, so that it resolves within the budget. */
+const STOP_MARGIN_MS = 25;
+
+/** Part of a stop's budget kept for closing the socket. */
+const CLOSE_ALLOWANCE_MS = 1000;
 
 /** Default of {@link RelayConnectionOptions.outboundTimeoutMs}: 30 s (relay-connector-contract.md §12). */
 export const DEFAULT_OUTBOUND_TIMEOUT_MS = 30_000;
@@ -389,6 +440,10 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       }
       return;
     }
+    if (delivery.unordered) {
+      runUnordered(delivery, bufferId, bufferId || messageKey ? ledger.begin(bufferId, messageKey) : undefined);
+      return;
+    }
     if (scheduler.queued >= maxQueued || scheduler.queuedBytes + size > maxQueuedBytes) {
       refuse(bufferId, size);
       return;
@@ -424,6 +479,25 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       intakeRaised = true;
       raiseIntake();
     }
+  };
+
+  const runUnordered = (delivery: Delivery, bufferId: string | undefined, entry: LedgerEntry | undefined): void => {
+    m.inboundDelivered++;
+    let running: unknown;
+    try {
+      running = delivery.run(NEVER_ABORTED);
+    } catch (error) {
+      handlerFailed(error, NEVER_ABORTED, delivery.sessionKey, bufferId, entry);
+      return;
+    }
+    if (!isThenable(running)) {
+      handlerSucceeded(bufferId, entry);
+      return;
+    }
+    running.then(
+      () => handlerSucceeded(bufferId, entry),
+      (error: unknown) => handlerFailed(error, NEVER_ABORTED, delivery.sessionKey, bufferId, entry),
+    );
   };
 
   const handlerSucceeded = (bufferId: string | undefined, entry: LedgerEntry | undefined): void => {
@@ -481,17 +555,41 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
     }
   };
 
+  // Descriptors by platform: the set adopted at the latest handshake (plus later arrivals on that
+  // link). A new link starts empty; until its handshake completes, checks use the set adopted last.
+  let adopted: Map<string, CapabilityDescriptor> = new Map();
+  let linkDescriptors: Map<string, CapabilityDescriptor> = new Map();
+  let contractVersionLogged = false;
+  const noteDescriptor = (descriptor: CapabilityDescriptor): void => {
+    if (descriptor.contract_version > 1 && !contractVersionLogged) {
+      contractVersionLogged = true;
+      log(logger, 'info', 'relay: the connector speaks a newer contract version; using version 1 behaviour', { contractVersion: descriptor.contract_version });
+    }
+  };
+
   const sink: LinkSink = {
     attach: (next) => {
       writer = next;
       linkGeneration++;
       intakeRaised = false;
       drainWatched = false;
+      linkDescriptors = new Map();
+    },
+    handshake: (descriptor) => {
+      noteDescriptor(descriptor);
+      linkDescriptors = new Map(descriptor.platform ? [[descriptor.platform, descriptor]] : []);
+      // The primary and the map are adopted together; later arrivals are added to this same map.
+      adopted = linkDescriptors;
+    },
+    descriptor: (descriptor) => {
+      noteDescriptor(descriptor);
+      if (!descriptor.platform) return;
+      linkDescriptors.set(descriptor.platform, descriptor);
     },
     detach: () => {
       writer = null;
-      const failed = pending.failAll(stopRequested ? FAILURES.closed : FAILURES.connectionLost);
-      if (failed > 0) log(logger, 'warn', 'relay: link lost with requests in flight', { failed });
+      const failed = pending.failAll(stopRequested ? FAILURES.closedPending : FAILURES.connectionLost);
+      if (failed > 0) log(logger, 'warn', stopRequested ? 'relay: stopped with requests still unanswered' : 'relay: link lost with requests in flight', { failed });
     },
     frame: onDataFrame,
     rejected: (problem: RejectedInput) => {
@@ -505,12 +603,14 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
 
   const socket = createSocketActor({
     url: dialUrl,
-    headersForDial: () =>
-      authorizationHeader(options.gatewayId, options.secret, {
+    // The upgrade is an HTTP request too: it names the library (protocol-later §3.2; some CDNs refuse default agents).
+    headersForDial: () => ({ 'User-Agent': relayUserAgent(), ...authorizationHeader(options.gatewayId, options.secret, {
         ...(options.tokenTtlSeconds !== undefined ? { ttlSeconds: options.tokenTtlSeconds } : {}),
         nowSeconds: Math.floor(now() / 1000),
-      }),
-    hello: helloFrame(options.platform ?? 'relay', options.botId ?? ''),
+      }) }),
+    hellos: (options.identities && options.identities.length > 0 ? options.identities : [{ platform: options.platform ?? 'relay', botId: options.botId ?? '' }]).map((identity) =>
+      helloFrame(identity.platform, identity.botId),
+    ),
     maxPayload,
     maxLineBytes,
     socketOptions: options.socketOptions,
@@ -547,7 +647,7 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
    * new close with a failure recorded means a failed dial, handshake or timeout.
    */
   const causeOf = (next: ConnectionStateName, previous: ConnectionStateName, context: ConnectionContext): LinkCause | null => {
-    const ended = next === 'reconnecting' || next === 'stopped' || next === 'disabled' || (next === 'dialing' && previous !== 'idle' && previous !== 'reconnecting');
+    const ended = next === 'reconnecting' || next === 'stopped' || next === 'disabled' || (next === 'dialing' && !WAITING_STATES.has(previous));
     if (!ended) return null;
     if (next === 'stopped' && stopRequested) return { kind: 'stopped', summary: 'stopped on request' };
     if (context.lastClose && context.lastClose !== previousContext?.lastClose) return classifyCloseCause(context.lastClose, next === 'disabled');
@@ -557,15 +657,15 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
 
   /** Why a dial started while a link was up or coming up, if it did. */
   const redialOf = (next: ConnectionStateName, previous: ConnectionStateName, context: ConnectionContext, cause: LinkCause | null): Redial | undefined => {
-    if (next !== 'dialing' || previous === 'idle' || previous === 'reconnecting') return undefined;
+    if (next !== 'dialing' || WAITING_STATES.has(previous)) return undefined;
     if (context.replayRedials > replayRedialsSeen) return 'replay';
     if (cause?.kind === 'unauthorized' && context.provisional) return 'fresh-token';
     return 'requested';
   };
 
-  actor.subscribe({
-    next: (snapshot) => {
-      const next = connectionStateOf(snapshot);
+  /** Publish a snapshot's state; `forced` names the state when the machine was cut short (a stop over budget). */
+  const onSnapshot = (snapshot: ReturnType<typeof actor.getSnapshot>, forced?: ConnectionStateName): void => {
+      const next = forced ?? connectionStateOf(snapshot);
       const context = snapshot.context;
       if (next === state) {
         previousContext = context;
@@ -596,13 +696,13 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
         ...(retryInMs !== null ? { retryInMs } : {}),
       });
       if (next === 'stopped' || next === 'disabled') {
-        pending.failAll(next === 'disabled' ? FAILURES.connectionLost : FAILURES.closed);
+        pending.failAll(next === 'disabled' ? FAILURES.connectionLost : FAILURES.closedPending);
         // Nothing runs for a gateway that has ended: running handlers see their signal abort, and
         // waiting deliveries are dropped unacked (buffered ones stay with the connector).
         const dropped = scheduler.close(new GatewayStoppedError(`the gateway is ${next}`));
         if (dropped > 0) log(logger, 'warn', 'relay: inbound deliveries dropped at the end', { dropped, state: next });
       }
-      const change: StateChange = { state: next, previous, path: connectionStatePathOf(snapshot), context, cause, retryInMs, ...(redial ? { redial } : {}) };
+      const change: StateChange = { state: next, previous, path: forced ?? connectionStatePathOf(snapshot), context, cause, retryInMs, ...(redial ? { redial } : {}) };
       for (const listener of [...listeners]) {
         try {
           listener(change);
@@ -610,7 +710,10 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
           log(logger, 'error', 'relay: state listener failed', { error: String(error) });
         }
       }
-    },
+  };
+
+  actor.subscribe({
+    next: (snapshot) => onSnapshot(snapshot),
     error: (error) => log(logger, 'error', 'relay: connection machine failed', { error: String(error) }),
   });
   actor.start();
@@ -661,16 +764,82 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       return serving;
     },
 
-    async stop() {
+    async stop(stopOptions = {}) {
+      const budgetS = normalizeBudgetS(stopOptions.budgetS);
+      const deadline = now() + budgetS * 1000;
+      // The machine's own waits end early enough to leave the socket its close allowance.
+      const waitBudgetMs = Math.max(0, budgetS * 1000 - CLOSE_ALLOWANCE_MS);
       stopRequested = true;
-      if (actor.getSnapshot().status === 'active') actor.send({ type: 'STOP' });
-      await whenState<void>((change) =>
-        change.state === 'stopped' || change.state === 'disabled' ? { done: true, value: undefined } : null,
-      );
-      pending.failAll(FAILURES.closed);
+      const snapshot = actor.getSnapshot();
+      if (snapshot.status === 'active') {
+        // The drain: written requests are awaited (not cancelled) for the grace, beside going idle.
+        const drainMs = pending.size > 0 && writer ? Math.min(waitBudgetMs, Math.round(drainGraceS(budgetS) * 1000)) : 0;
+        actor.send({ type: 'STOP', goIdleMs: Math.min(snapshot.context.settings.stopGoIdleTimeoutMs, waitBudgetMs), drainMs });
+        if (drainMs > 0) {
+          void pending.whenEmpty().then(() => {
+            if (actor.getSnapshot().status === 'active') actor.send({ type: 'DRAIN_DONE' });
+          });
+        }
+      }
+      // The whole stop stays within the budget: whatever is still going on at the deadline is cut.
+      let budgetTimer: NodeJS.Timeout | undefined;
+      const overBudget = new Promise<void>((resolve) => {
+        budgetTimer = setTimeout(resolve, Math.max(0, deadline - now() - STOP_MARGIN_MS));
+      });
+      const ended = (): boolean => state === 'stopped' || state === 'disabled';
+      if (!ended()) {
+        await Promise.race([
+          whenState<void>((change) => (change.state === 'stopped' || change.state === 'disabled' ? { done: true, value: undefined } : null)),
+          overBudget,
+        ]);
+      }
+      pending.failAll(FAILURES.closedPending);
+      const last = actor.getSnapshot();
       actor.stop();
-      await socket.whenClosed();
+      // Cut short by the budget (a socket slow to close): the gateway is stopped all the same, and
+      // says so, so that nobody waits for a state that will never come.
+      if (!ended()) onSnapshot(last, 'stopped');
+      await Promise.race([socket.whenClosed(), new Promise<void>((resolve) => {
+        clearTimeout(budgetTimer);
+        budgetTimer = setTimeout(resolve, Math.max(0, deadline - now()));
+      })]);
+      clearTimeout(budgetTimer);
     },
+
+    goDormant(timeoutMs) {
+      if (timeoutMs !== undefined) {
+        try {
+          positiveInteger('timeoutMs', timeoutMs, 0);
+        } catch (error) {
+          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+      if (idleOutcome) return idleOutcome.then(() => false);
+      if (state !== 'serving' || stopRequested) return Promise.resolve(false);
+      actor.send({ type: 'GO_DORMANT', ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+      const outcome = whenState<boolean>((change) => (change.state === 'goingIdle' ? null : { done: true, value: change.state === 'dormant' }));
+      idleOutcome = outcome;
+      const clear = (): void => {
+        if (idleOutcome === outcome) idleOutcome = null;
+      };
+      outcome.then(clear, clear);
+      return outcome;
+    },
+
+    holdRedial() {
+      if (stopRequested || state === 'stopped' || state === 'disabled' || actor.getSnapshot().status !== 'active') return false;
+      actor.send({ type: 'HOLD_REDIAL' });
+      return true;
+    },
+
+    releaseRedial() {
+      if (actor.getSnapshot().status !== 'active') return false;
+      const held = actor.getSnapshot().context.redialHeld;
+      actor.send({ type: 'RELEASE_REDIAL' });
+      return held;
+    },
+
+    descriptors: () => adopted,
 
     goIdle(timeoutMs) {
       if (timeoutMs !== undefined) {
@@ -686,7 +855,8 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       const acksBefore = actor.getSnapshot().context.idleAcks;
       actor.send({ type: 'GO_IDLE', ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
       const outcome = whenState<boolean>((change) =>
-        change.state === 'goingIdle' ? null : { done: true, value: change.context.idleAcks > acksBefore },
+        // An ack that arrives because stop() went idle is not this call's: after a stop it is false.
+        change.state === 'goingIdle' ? null : { done: true, value: change.context.idleAcks > acksBefore && !stopRequested },
       );
       idleOutcome = outcome;
       const clear = (): void => {
@@ -702,16 +872,17 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'RECONNECT_NOW' });
     },
 
-    request(action) {
+    request(action, tags) {
       const started = requestObservers.size > 0 ? performance.now() : 0;
-      // Terminal states and a stop in progress are "closed", not a transient "not connected".
+      // A stop in progress and the terminal states are "closed" (nothing was written), not a
+      // transient "not connected".
       let outcome: Promise<RequestOutcome>;
-      if (!writer && (stopRequested || state === 'disabled' || state === 'stopped')) outcome = Promise.resolve(FAILURES.closed);
+      if (stopRequested || state === 'disabled' || state === 'stopped') outcome = Promise.resolve(FAILURES.closed);
       else if (!writer) outcome = Promise.resolve(FAILURES.notConnected);
       else {
         const requestId = `${requestPrefix}-${++requestCounter}`;
         outcome = pending.wait(requestId, outboundTimeoutMs);
-        write(outboundFrame(requestId, action)).catch((error: unknown) => pending.settle(requestId, sendFailed(error)));
+        write(outboundFrame(requestId, action, tags)).catch((error: unknown) => pending.settle(requestId, sendFailed(error)));
       }
       // Only watched requests pay for the clock and the extra callback.
       if (requestObservers.size > 0) void outcome.then((settled) => observeRequest(action.op, settled, performance.now() - started));

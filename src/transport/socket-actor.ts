@@ -29,8 +29,8 @@ export interface SocketActorDeps {
   readonly url: string;
   /** Headers for one dial: called once per dial so the token is fresh. */
   readonly headersForDial: () => Record<string, string>;
-  /** The `hello` frame to send after the upgrade. */
-  readonly hello: HelloFrame;
+  /** The `hello` frames to send after the upgrade, one per identity, in order, without waiting. */
+  readonly hellos: readonly HelloFrame[];
   /** Largest WebSocket message accepted (`ws` closes with 1009 above it). */
   readonly maxPayload: number;
   /** Largest partial line kept between messages. */
@@ -168,13 +168,16 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
         tap?.emit?.({ direction: 'in', kind: 'frame', frame, size });
         switch (frame.type) {
           case 'descriptor':
-            if (!handshaken) {
-              handshaken = true;
-              // Serving starts now: the keepalive's silence is measured from here.
-              lastCheckAt = lastInboundAt;
-              attached = true;
-              deps.sink.attach(writer);
+            if (handshaken) {
+              // Another identity's descriptor: the data plane adds it to this link's map; the
+              // handshake (and the machine) only ever waits for the first.
+              deps.sink.descriptor(frame.descriptor);
+              return;
             }
+            handshaken = true;
+            // Serving starts now: the keepalive's silence is measured from here.
+            lastCheckAt = lastInboundAt;
+            deps.sink.handshake(frame.descriptor);
             emit({ type: 'DESCRIPTOR', descriptor: frame.descriptor });
             return;
           case 'going_idle_ack':
@@ -205,13 +208,17 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
     const onOpen = (): void => {
       opened = true;
       lastInboundAt = lastCheckAt = deps.now();
-      deps.counters.framesOut++;
-      const hello = encodeFrame(deps.hello);
-      if (tap?.emit) {
-        tap.emit({ direction: 'in', kind: 'open' });
-        tap.emit({ direction: 'out', kind: 'line', line: hello });
+      tap?.emit?.({ direction: 'in', kind: 'open' });
+      // Every identity's hello, in order, at once: descriptors come back in any order.
+      for (const frame of deps.hellos) {
+        const hello = encodeFrame(frame);
+        deps.counters.framesOut++;
+        tap?.emit?.({ direction: 'out', kind: 'line', line: hello });
+        socket?.send(hello);
       }
-      socket?.send(hello);
+      // From here requests may be written (after the hellos, before the handshake completes).
+      attached = true;
+      deps.sink.attach(writer);
       emit({ type: 'SOCKET_OPEN' });
     };
 

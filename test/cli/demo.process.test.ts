@@ -13,7 +13,8 @@ describe('relay-gateway demo', () => {
     const checks = lines.filter((l) => l.event === 'check' || l.event === 'FAILED');
     expect(checks.length).toBeGreaterThan(10);
     expect(checks.filter((c) => c.ok !== true)).toEqual([]);
-    expect(lines.filter((l) => l.event === 'chapter')).toHaveLength(8);
+    // Eight lifecycle chapters, then the later protocol (several identities, prompts, declines).
+    expect(lines.filter((l) => l.event === 'chapter')).toHaveLength(9);
   }, 30_000);
 
   it('prints a readable timeline and a metrics table', async () => {

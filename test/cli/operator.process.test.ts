@@ -113,7 +113,8 @@ describe('fail fast on bad input, with one message style', () => {
     await cli.waitForJson((l) => l.event === 'listening');
     cli.send('{"op":"nope"}');
     const error = await cli.waitForJson((l) => l.event === 'error');
-    expect(error.message).toBe('op: expected one of "inbound", "interrupt", "drop", "close", "revoke", "restore", "status", "help", received "nope" (type "help" for the commands)');
+    // The list of commands grows with the dev connector; the style is what is checked here.
+    expect(error.message).toMatch(/^op: expected one of "inbound", "interrupt", "drop", "close", "revoke", "restore", "status", "help"(, "[a-z_]+")*, received "nope" \(type "help" for the commands\)$/u);
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
   });

@@ -58,10 +58,12 @@ describe('docs/state-machine.md in a 900 px column', () => {
     expect(labelOverlaps(measure)).toEqual([]);
   });
 
-  it('the overview draws at most 30 arrows, and the machine has at most 30 transitions that do something', () => {
+  // The budget of the whole chart was 30 transitions; scale-to-zero (dormant, held, the drain of a
+  // stop) added 14, so it is 45 now. The overview's budget is unchanged: it draws 16 arrows.
+  it('the overview draws at most 30 arrows, and the machine has at most 45 transitions that do something', () => {
     expect(countArrows(blocks[0]!.source)).toBeLessThanOrEqual(30);
     const doing = machineTransitions(connectionMachine).length;
-    expect(doing).toBeLessThanOrEqual(30);
+    expect(doing).toBeLessThanOrEqual(45);
   });
 
   it('the checks can fail: the flat machine drawn in one diagram is too small to read and its labels collide', async () => {

@@ -108,8 +108,9 @@ describe('the checked-in drawing', () => {
 
   it('reads the choice as a choice: guards in order, the fallback as else', () => {
     const fromChoice = graph.edges.filter((e) => e.source === 'running.linkDown').flatMap((e) => e.lines);
-    expect(fromChoice).toEqual(expect.arrayContaining(['[closeMeansDisable]', '[freshTokenRedial]', '[reconnectEnabled]', 'else']));
-    expect(byPath.get('running.linkDown')!.transitions.map((t) => t.label)).toEqual(['[closeMeansDisable]', '[freshTokenRedial]', '[reconnectEnabled]', 'else']);
+    const branches = ['[closeMeansDisable]', '[freshTokenRedialHeld]', '[freshTokenRedial]', '[stillDormant]', '[reconnectEnabled]', 'else'];
+    expect(fromChoice).toEqual(expect.arrayContaining(branches));
+    expect(byPath.get('running.linkDown')!.transitions.map((t) => t.label)).toEqual(branches);
   });
 
   it('fits a laptop pane: wider than tall, at most about 2:1, names 20 px in drawing units', () => {

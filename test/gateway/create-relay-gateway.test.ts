@@ -115,7 +115,8 @@ describe('createRelayGateway: outbound', () => {
     dev.pushInbound({ text: 'hi', source: discordGroup });
     await expect.poll(() => events.length).toBe(1);
     expect(await gw.send('chan-1', 'reply', { replyTo: 'm1' })).toEqual({ success: true, messageId: 'm-1' });
-    expect(await gw.edit('chan-1', 'm-1', 'edited', { metadata: { user_id: 'explicit' } })).toEqual({ success: true });
+    // No message id in the answer means the edited one (protocol-later §3.8).
+    expect(await gw.edit('chan-1', 'm-1', 'edited', { metadata: { user_id: 'explicit' } })).toEqual({ success: true, messageId: 'm-1' });
     expect(await gw.typing('chan-1')).toEqual({ success: true });
     expect(await gw.send('unseen-chat', 'x')).toMatchObject({ success: true });
     expect(await gw.followUp('agent:main:discord:group:chan-1:alice', 'discord.interaction_token', 'late')).toMatchObject({ success: true });
@@ -142,7 +143,8 @@ describe('createRelayGateway: outbound', () => {
     expect(await gw.send('c9', 'x')).toEqual({ success: false, error: 'relay transport not connected', code: 'not_connected' });
     await gw.start();
     expect(await gw.getChatInfo('c9')).toEqual({ success: true, name: 'chat c9', type: 'group' });
-    await expect(gw.send('', 'x')).rejects.toThrow(/chatId/);
+    // Bad input is a result too, naming the field; nothing is written.
+    expect(await gw.send('', 'x')).toEqual({ success: false, code: 'invalid_action', error: 'send.chat_id: expected a non-empty string, received ""' });
   });
 
   it('capabilities follow the descriptor and change when a reconnect brings a new one', async () => {
@@ -156,7 +158,7 @@ describe('createRelayGateway: outbound', () => {
     dev.closeLinks(1012, 'restart');
     await expect.poll(() => gw.capabilities?.maxMessageLength).toBe(2000);
     expect(gw.capabilities?.messageLength('😀')).toBe(1);
-    expect(gw.capabilities?.supportsOp('edit')).toBe(false);
+    expect(gw.capabilities?.supportsOp('react')).toBe(false);
     expect(gw.descriptor?.platform).toBe('discord');
   });
 });

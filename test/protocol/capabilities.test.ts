@@ -91,12 +91,20 @@ describe('capabilitiesOf: supportsOp', () => {
     expect(caps.supportsOp('get_chat_info')).toBe(false);
   });
 
-  it('accepts exactly the listed ops when supported_ops is given', () => {
+  it('accepts the listed ops when supported_ops is given, and the legacy four always (protocol-later §2)', () => {
     const caps = capabilitiesOf(descriptor({ supported_ops: ['send', 'get_chat_info'] }));
     expect(caps.supportsOp('send')).toBe(true);
     expect(caps.supportsOp('get_chat_info')).toBe(true);
-    expect(caps.supportsOp('edit')).toBe(false);
-    expect(caps.supportsOp('typing')).toBe(false);
-    expect(caps.supportsOp('follow_up')).toBe(false);
+    expect(caps.supportsOp('edit')).toBe(true);
+    expect(caps.supportsOp('typing')).toBe(true);
+    expect(caps.supportsOp('follow_up')).toBe(true);
+    expect(caps.supportsOp('react')).toBe(false);
+  });
+
+  it('follows the gate: draft needs the flag and the op, task_card covers its stop, edit needs supports_edit', () => {
+    expect(capabilitiesOf(descriptor({ supported_ops: ['draft'] })).supportsOp('draft')).toBe(false);
+    expect(capabilitiesOf(descriptor({ supported_ops: ['draft'], supports_draft_streaming: true })).supportsOp('draft')).toBe(true);
+    expect(capabilitiesOf(descriptor({ supported_ops: ['task_card'] })).supportsOp('task_card_stop')).toBe(true);
+    expect(capabilitiesOf(descriptor({ supports_edit: false })).supportsOp('edit')).toBe(false);
   });
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { inboundFrameSchema, outboundResultFrameSchema, parseConnectorFrame } from '../../src/protocol/frames.js';
 import { parseInboundFrameFast, parseOutboundResultFrameFast } from '../../src/protocol/data-plane-fast-paths.js';
 import { MESSAGE_TYPES } from '../../src/protocol/inbound-event.js';
-import { actionResultWireSchema, toSendResult } from '../../src/protocol/outbound.js';
+import { MALFORMED_RESULT_ERROR, actionResultWireSchema, toSendResult } from '../../src/protocol/outbound.js';
+import { promptResponseWireSchema, readPromptResponse } from '../../src/protocol/prompt-response.js';
 import { sessionSourceWireSchema } from '../../src/protocol/session-source.js';
 import { parseResult } from '../../src/protocol/validation.js';
 
@@ -37,6 +38,23 @@ function wireRecord(keys: readonly string[], value: fc.Arbitrary<unknown>): fc.A
 
 const platformValue = fc.oneof(fc.constantFrom('telegram', 'Discord ', 'SLACK', 'unknown-thing'), fc.string(), fc.constant(null));
 
+/** A `prompt_response` as connectors send it, well-formed or broken in any field, or not an object at all. */
+const promptResponseValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.record(
+    {
+      prompt_id: fc.oneof(fc.stringMatching(/^[0-9a-f]{6}\.[0-9a-f]{8}$/), fc.string(), fc.constant(''), fc.integer(), fc.constant(null)),
+      option_id: fc.oneof(fc.constantFrom('approve', 'deny'), fc.string(), fc.integer()),
+      label: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+      prompt_message_id: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean()),
+      extra: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.constant(null),
+  fc.string(),
+  fc.array(fc.string(), { maxLength: 2 }),
+);
+
 /** Mostly `valid`, sometimes anything: every field can break, yet many whole frames stay valid. */
 const mostly = (valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> => fc.oneof({ arbitrary: valid, weight: 12 }, { arbitrary: anyValue, weight: 1 });
 
@@ -62,6 +80,9 @@ function frameArbitrary(loose: boolean): fc.Arbitrary<Record<string, unknown>> {
       reply_to_message_id: idValue,
       media_urls: field(fc.oneof(fc.array(fc.string(), { maxLength: 4 }), fc.constant(null))),
       source: field(fc.oneof(source, fc.constant(null))),
+      prompt_response: promptResponseValue,
+      // Custody traces (protocol-later §7): ignored by both readings.
+      owner_id: fc.oneof(fc.string(), fc.integer()),
       stray: fc.jsonValue(),
     },
     { requiredKeys: [] },
@@ -71,6 +92,7 @@ function frameArbitrary(loose: boolean): fc.Arbitrary<Record<string, unknown>> {
       type: fc.constant('inbound'),
       event: field(event),
       bufferId: field(fc.oneof(fc.string(), fc.constant(null))),
+      delivery_id: fc.oneof(fc.string(), fc.integer()),
     },
     { requiredKeys: loose ? ['type'] : ['type', 'event'] },
   );
@@ -138,7 +160,10 @@ describe('parseInboundFrameFast', () => {
 });
 
 /** A result object as a connector might send it, well-formed or not, sometimes with an own `__proto__`. */
-const resultObject = wireRecord(['success', 'message_id', 'error', 'chat_info'], mostly(fc.oneof(fc.boolean(), validId)));
+const resultObject = wireRecord(
+  ['success', 'message_id', 'error', 'chat_info', 'code', 'thread_id', 'auto_thread_name', 'ambiguous', 'retry_after'],
+  mostly(fc.oneof(fc.boolean(), validId, fc.constantFrom('egress_declined', 'not_supported', ''))),
+);
 
 describe('parseOutboundResultFrameFast', () => {
   it('returns what the zod schema returns whenever it returns anything', () => {
@@ -171,18 +196,37 @@ describe('parseOutboundResultFrameFast', () => {
 });
 
 describe('toSendResult', () => {
-  /** The schema's reading of a result, as toSendResult documented it before its fast path. */
+  /** The schema's reading of a result: its output, or the malformed failure when it refuses one. */
   function bySchema(result: Record<string, unknown>): unknown {
     const parsed = actionResultWireSchema.safeParse(result);
-    if (!parsed.success) return { success: false, error: 'relay result malformed: expected {success: boolean}' };
-    const { success, message_id, error } = parsed.data;
-    return { success, ...(message_id !== undefined ? { messageId: message_id } : {}), ...(error !== undefined ? { error } : {}) };
+    return parsed.success ? parsed.data : { success: false, error: MALFORMED_RESULT_ERROR };
   }
 
   it('reads every result exactly as the zod schema does', () => {
     fc.assert(
       fc.property(resultObject, (result) => {
         expect(toSendResult(result)).toStrictEqual(bySchema(result));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('never lets an own __proto__ key reach raw or change its prototype', () => {
+    const raw = JSON.parse('{"success":true,"__proto__":{"polluted":true},"kept":1}') as Record<string, unknown>;
+    const result = toSendResult(raw);
+    expect(result).toStrictEqual({ success: true, raw: { kept: 1 } });
+    expect(Object.getPrototypeOf(result.raw)).toBe(Object.prototype);
+  });
+});
+
+describe('readPromptResponse', () => {
+  it('reads what the zod schema accepts exactly as the schema does, and never throws', () => {
+    fc.assert(
+      fc.property(promptResponseValue, (value) => {
+        const read = readPromptResponse(value);
+        const parsed = promptResponseWireSchema.safeParse(value);
+        if (parsed.success) expect(read).toEqual(parsed.data);
+        if (value === null) expect(read).toBeUndefined();
       }),
       { numRuns: 2000 },
     );

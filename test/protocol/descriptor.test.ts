@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_MESSAGE_LENGTH,
   LEGACY_SUPPORTED_OPS,
   descriptorFromPlatformEntry,
+  isNewerContract,
   parseDescriptor,
   type CapabilityDescriptor,
 } from '../../src/protocol/descriptor.js';
@@ -172,13 +173,43 @@ describe('parseDescriptor: errors', () => {
     expect(error.issues[0]!.received).toBe('"bytes"');
   });
 
-  it.each([2, 0, '1'])('rejects contract_version %j', (version) => {
+  it.each([0, -1, 1.5, '1', '2', null, true])('rejects contract_version %j', (version) => {
     const error = parseError({ ...REQUIRED, contract_version: version });
     expect(error.path).toBe('contract_version');
+    expect(error.issues[0]!.expected).toBe('an integer >= 1');
+  });
+
+  it('rejects a missing contract_version', () => {
+    const { contract_version: _v, ...rest } = REQUIRED;
+    expect(parseError(rest).path).toBe('contract_version');
   });
 
   it.each([null, [], 'descriptor', 42, undefined])('rejects a non-object descriptor %j', (value) => {
     expect(parseError(value).path).toBe('');
+  });
+});
+
+describe('parseDescriptor: forward compatibility (spec later §7)', () => {
+  it.each([2, 3, 17])('accepts contract_version %i and reports it as newer', (version) => {
+    const descriptor = parseDescriptor({ ...REQUIRED, contract_version: version });
+    expect(descriptor.contract_version).toBe(version);
+    expect(isNewerContract(descriptor)).toBe(true);
+  });
+
+  it('version 1 is not newer', () => {
+    expect(isNewerContract(parseDescriptor(REQUIRED))).toBe(false);
+    expect(isNewerContract({ contract_version: CONTRACT_VERSION })).toBe(false);
+  });
+
+  it.each([
+    ['a list of strings', ['custody.v2', 'turn_state']],
+    ['a list of objects', [{ name: 'custody', version: 3 }]],
+    ['not even a list', { custody: true }],
+  ])('accepts and drops a capabilities key holding %s', (_name, capabilities) => {
+    const descriptor = parseDescriptor({ ...REQUIRED, contract_version: 2, capabilities, runtime_epoch: 9, owner: 'x' });
+    expect(Object.hasOwn(descriptor, 'capabilities')).toBe(false);
+    expect(Object.hasOwn(descriptor, 'runtime_epoch')).toBe(false);
+    expect(descriptor.platform).toBe('discord');
   });
 });
 

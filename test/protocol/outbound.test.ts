@@ -1,6 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import {
+  BASE_OPS,
+  MALFORMED_RESULT_ERROR,
   OUTBOUND_OPS,
+  RESULT_CODES,
   TRANSPORT_ERRORS,
   editAction,
   followUpAction,
@@ -9,8 +12,11 @@ import {
   sendAction,
   sendActionSchema,
   toChatInfo,
+  toAutoThread,
   toSendResult,
+  toThreadCreateResult,
   typingAction,
+  type SendResult,
 } from '../../src/protocol/outbound.js';
 
 function sortedKeys(value: object): string[] {
@@ -18,8 +24,12 @@ function sortedKeys(value: object): string[] {
 }
 
 describe('action builders', () => {
-  it('names the five ops of contract version 1', () => {
-    expect([...OUTBOUND_OPS]).toEqual(['send', 'edit', 'typing', 'follow_up', 'get_chat_info']);
+  it('names the five base ops, then the nine later ones', () => {
+    expect([...BASE_OPS]).toEqual(['send', 'edit', 'typing', 'follow_up', 'get_chat_info']);
+    expect([...OUTBOUND_OPS]).toEqual([
+      'send', 'edit', 'typing', 'follow_up', 'get_chat_info',
+      'draft', 'send_media', 'prompt', 'react', 'thread_create', 'thread_rename', 'delete', 'task_card', 'task_card_stop',
+    ]);
   });
 
   it('send always carries reply_to (null) and metadata ({})', () => {
@@ -101,7 +111,14 @@ describe('outboundActionSchema', () => {
   });
 
   it('rejects an unknown op', () => {
+    expect(outboundActionSchema.safeParse({ op: 'frobnicate', chat_id: 'c', metadata: {} }).success).toBe(false);
+  });
+
+  it('rejects a later op missing a field or carrying a stray one', () => {
     expect(outboundActionSchema.safeParse({ op: 'delete', chat_id: 'c' }).success).toBe(false);
+    expect(outboundActionSchema.safeParse({ op: 'delete', chat_id: 'c', message_id: 'm', metadata: {} }).success).toBe(true);
+    expect(outboundActionSchema.safeParse({ op: 'delete', chat_id: 'c', message_id: 'm', metadata: {}, internal: 1 }).success).toBe(false);
+    expect(outboundActionSchema.safeParse({ op: 'thread_create', chat_id: 'c', thread_name: 'n', metadata: {}, message_id: null }).success).toBe(false);
   });
 });
 
@@ -125,8 +142,50 @@ describe('toSendResult', () => {
     expect(Object.hasOwn(result, 'error')).toBe(false);
   });
 
-  it('ignores unknown keys', () => {
-    expect(toSendResult({ success: true, extra: 1 })).toEqual({ success: true });
+  it('keeps unknown keys untouched under raw, and only then has raw', () => {
+    const nested = { a: [1, 2] };
+    const result = toSendResult({ success: true, extra: 1, nested, chat_info: { name: 'x' } });
+    expect(result).toStrictEqual({ success: true, raw: { extra: 1, nested, chat_info: { name: 'x' } } });
+    expect(result.raw?.nested).toBe(nested);
+    expect(Object.hasOwn(toSendResult({ success: true }), 'raw')).toBe(false);
+  });
+
+  it('reads code, thread_id and auto_thread_name', () => {
+    expect(toSendResult({ success: false, error: 'discord egress declined: target is not an approved destination for this connection', code: 'egress_declined' })).toStrictEqual({
+      success: false,
+      error: 'discord egress declined: target is not an approved destination for this connection',
+      code: 'egress_declined',
+    });
+    expect(toSendResult({ success: true, message_id: 'm1', thread_id: 't1', auto_thread_name: 'Handoff' })).toStrictEqual({
+      success: true,
+      messageId: 'm1',
+      threadId: 't1',
+      autoThreadName: 'Handoff',
+    });
+    // Any connector code is passed on verbatim.
+    expect(toSendResult({ success: false, code: 'rate_limited' }).code).toBe('rate_limited');
+  });
+
+  it('reads a numeric thread_id as a string (Telegram thread ids are integers)', () => {
+    expect(toSendResult({ success: true, thread_id: 17585 })).toStrictEqual({ success: true, threadId: '17585' });
+  });
+
+  it.each([
+    ['an empty code', { code: '' }],
+    ['a numeric code', { code: 7 }],
+    ['a null thread_id', { thread_id: null }],
+    ['an empty thread_id', { thread_id: '' }],
+    ['a non-finite thread_id', { thread_id: Number.POSITIVE_INFINITY }],
+    ['an object auto_thread_name', { auto_thread_name: {} }],
+    ['an empty auto_thread_name', { auto_thread_name: '' }],
+  ])('drops %s instead of failing the result', (_name, fields) => {
+    expect(toSendResult({ success: true, ...fields })).toStrictEqual({ success: true });
+  });
+
+  it('drops a connector ambiguous key: only the gateway may say so', () => {
+    const result = toSendResult({ success: false, error: 'x', ambiguous: true });
+    expect(result).toStrictEqual({ success: false, error: 'x' });
+    expect(Object.hasOwn(result, 'ambiguous')).toBe(false);
   });
 
   it.each([{}, { success: 'yes' }, { message_id: 'm1' }, { success: true, message_id: {} }])(
@@ -136,8 +195,47 @@ describe('toSendResult', () => {
       expect(result.success).toBe(false);
       expect(typeof result.error).toBe('string');
       expect(result.error!.length).toBeGreaterThan(0);
+      expect(result.error).toBe(MALFORMED_RESULT_ERROR);
     },
   );
+});
+
+describe('RESULT_CODES', () => {
+  it('lists the transport codes, the local refusals and egress_declined (spec later §4)', () => {
+    expect([...RESULT_CODES].sort()).toEqual(
+      [
+        'not_connected', 'closed', 'timeout', 'connection_lost', 'send_failed',
+        'not_supported', 'not_fronted', 'invalid_action', 'media_unreadable', 'media_empty', 'media_too_large', 'upload_failed', 'cancelled',
+        'egress_declined',
+      ].sort(),
+    );
+  });
+});
+
+describe('toThreadCreateResult', () => {
+  it.each<[string, SendResult, string | null]>([
+    ['thread_id wins', { success: true, threadId: 't1', messageId: 'm1' }, 't1'],
+    ['else message_id', { success: true, messageId: 'th77' }, 'th77'],
+    ['neither: null', { success: true }, null],
+    ['failure: null even with ids', { success: false, threadId: 't1', messageId: 'm1' }, null],
+    ['decline: null', { success: false, code: 'egress_declined', error: 'x' }, null],
+  ])('%s', (_name, result, expected) => {
+    expect(toThreadCreateResult(result)).toBe(expected);
+  });
+
+  it('reads a connector result end to end', () => {
+    expect(toThreadCreateResult(toSendResult({ success: true, message_id: 'th77' }))).toBe('th77');
+    expect(toThreadCreateResult(toSendResult({ success: true, thread_id: 5, message_id: 'm' }))).toBe('5');
+  });
+});
+
+describe('toAutoThread', () => {
+  it('needs both thread_id and auto_thread_name on a success', () => {
+    expect(toAutoThread(toSendResult({ success: true, thread_id: 't', auto_thread_name: 'n' }))).toEqual({ threadId: 't', autoThreadName: 'n' });
+    expect(toAutoThread(toSendResult({ success: true, thread_id: 't' }))).toBeNull();
+    expect(toAutoThread(toSendResult({ success: true, auto_thread_name: 'n' }))).toBeNull();
+    expect(toAutoThread({ success: false, threadId: 't', autoThreadName: 'n' })).toBeNull();
+  });
 });
 
 describe('toChatInfo', () => {

@@ -4,8 +4,8 @@
  * payload variants so every guarded branch can be reached, and delayed transitions as
  * `xstate.after.*` events.
  */
-import { createActor, fromCallback, type AnyStateNode, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
-import { getShortestPaths, getSimplePaths } from 'xstate/graph';
+import { createActor, fromCallback, SimulatedClock, type AnyStateNode, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
+import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import { createConnectionMachine } from '../../machines/connection.machine.js';
 import { connectionStatePathOf, type TaggedSnapshot } from '../../machines/public-state.js';
 import type { ConnectionEvent, ConnectionSettings, SocketCommand, SocketInput } from '../../machines/connection.types.js';
@@ -16,8 +16,11 @@ export type ModelEvent = ConnectionEvent | { readonly type: `xstate.after.${stri
 
 const DESCRIPTOR = descriptorFromPlatformEntry({ name: 'relay', label: 'Relay (dev connector)', max_message_length: 4096 });
 
-/** Every event with the payload variants guards care about. */
-export const EVENT_VARIANTS: readonly ConnectionEvent[] = [
+/**
+ * The events the flat oracle knows, with the payload variants guards care about (the differential
+ * test and the ignore table's comparison use these).
+ */
+export const LEGACY_EVENT_VARIANTS: readonly ConnectionEvent[] = [
   { type: 'START' },
   { type: 'STOP' },
   { type: 'GO_IDLE' },
@@ -33,6 +36,16 @@ export const EVENT_VARIANTS: readonly ConnectionEvent[] = [
   { type: 'LINK_ALIVE', quietMs: 0 },
   { type: 'INTAKE_HIGH' },
   { type: 'INTAKE_DRAINED' },
+];
+
+/** Every event with the payload variants guards care about: the legacy ones, dormancy, the hold, the drain. */
+export const EVENT_VARIANTS: readonly ConnectionEvent[] = [
+  ...LEGACY_EVENT_VARIANTS,
+  { type: 'STOP', drainMs: 300 },
+  { type: 'GO_DORMANT' },
+  { type: 'HOLD_REDIAL' },
+  { type: 'RELEASE_REDIAL' },
+  { type: 'DRAIN_DONE' },
 ];
 
 function actionName(action: unknown): string | undefined {
@@ -56,6 +69,11 @@ export interface GuardFlags {
   readonly provisional: boolean;
   readonly stopping: boolean;
   readonly intake: 'open' | 'held';
+  readonly dormant: boolean;
+  readonly redialHeld: boolean;
+  readonly idleIntent: 'idle' | 'dormant';
+  readonly drained: boolean;
+  readonly stopAcked: boolean;
 }
 
 interface SnapshotLike extends TaggedSnapshot {
@@ -68,20 +86,40 @@ interface SnapshotLike extends TaggedSnapshot {
 
 /** The guard-relevant flags of a snapshot's context. */
 export function guardFlags(context: GuardFlags): GuardFlags {
-  const { handshakeSeen, provisional, stopping, intake } = context;
-  return { handshakeSeen, provisional, stopping, intake };
+  const { handshakeSeen, provisional, stopping, intake, dormant, redialHeld, idleIntent, drained, stopAcked } = context;
+  return { handshakeSeen, provisional, stopping, intake, dormant, redialHeld, idleIntent, drained, stopAcked };
+}
+
+function runs(taken: readonly AnyTransitionDefinition[], action: string): boolean {
+  return taken.some((t) => t.actions.some((a) => actionName(a) === action));
+}
+
+/**
+ * Events that would only repeat what another edge of the same state already does, left out so the
+ * graph stays small enough to search: a hold while a hold is in effect (repeated calls are one hold),
+ * a release with nothing held (it clears nothing; in `held` the hold is always in effect), and a stop
+ * with a drain where no drain can start (outside serving and going idle the payload is never read: it
+ * is the plain stop's transition). Every transition they take is still taken by the edges kept.
+ */
+function isRepeat(event: ConnectionEvent, context: GuardFlags, taken: readonly AnyTransitionDefinition[]): boolean {
+  if (event.type === 'HOLD_REDIAL') return context.redialHeld;
+  if (event.type === 'RELEASE_REDIAL') return !context.redialHeld;
+  if (event.type === 'STOP' && event.drainMs) return !runs(taken, 'beginStop');
+  return false;
 }
 
 /**
  * Events that do something in the snapshot (final states excluded): the transition the machine would
  * take, guards evaluated, is not one that only counts the event as ignored.
  */
-export function meaningfulEvents(snapshot: SnapshotLike): ModelEvent[] {
+export function meaningfulEvents(snapshot: SnapshotLike, variants: readonly ConnectionEvent[] = EVENT_VARIANTS): ModelEvent[] {
   if (snapshot.status !== 'active') return [];
   const events: ModelEvent[] = [];
-  for (const event of EVENT_VARIANTS) {
+  for (const event of variants) {
     const taken = snapshot.machine.getTransitionData(snapshot, event);
-    if (taken.length > 0 && !taken.every((t) => isIgnoreTransition(t))) events.push(event);
+    if (taken.length === 0 || taken.every((t) => isIgnoreTransition(t))) continue;
+    if (isRepeat(event, snapshot.context, taken)) continue;
+    events.push(event);
   }
   for (const node of snapshot._nodes) for (const t of node.after) events.push({ type: t.eventType as `xstate.after.${string}` });
   return events;
@@ -90,6 +128,7 @@ export function meaningfulEvents(snapshot: SnapshotLike): ModelEvent[] {
 /** A readable name for an event, including the payload that matters to guards. */
 export function eventLabel(event: ModelEvent): string {
   if (event.type === 'SOCKET_CLOSED' && 'code' in event) return `SOCKET_CLOSED(${event.code}${event.reason ? ` ${event.reason}` : ''})`;
+  if (event.type === 'STOP' && 'drainMs' in event && event.drainMs) return 'STOP(draining)';
   if (event.type.startsWith('xstate.after.')) return `after ${event.type.split('.')[2]}`;
   return event.type;
 }
@@ -100,8 +139,12 @@ export function statePath(snapshot: TaggedSnapshot): string {
 }
 
 function stateKey(snapshot: SnapshotLike): string {
-  const { handshakeSeen, provisional, stopping, intake } = snapshot.context;
-  return `${statePath(snapshot)}${handshakeSeen ? ' hs' : ''}${provisional ? ' prov' : ''}${stopping ? ' stopping' : ''}${intake === 'held' ? ' held' : ''}`;
+  const { handshakeSeen, provisional, stopping, intake, dormant, redialHeld, idleIntent, drained, stopAcked } = snapshot.context;
+  return (
+    `${statePath(snapshot)}${handshakeSeen ? ' hs' : ''}${provisional ? ' prov' : ''}${stopping ? ' stopping' : ''}${intake === 'held' ? ' held' : ''}` +
+    `${dormant ? ' dormant' : ''}${redialHeld ? ' hold' : ''}${idleIntent === 'dormant' ? ' to-dormant' : ''}${drained ? '' : ' draining'}` +
+    `${stopping && stopAcked ? ' acked' : ''}`
+  );
 }
 
 /** One generated path: the events to replay and the state (path + guard-relevant flags) after each. */
@@ -196,6 +239,33 @@ export function transitionsOf(path: ModelPath, settings: Partial<ConnectionSetti
   return recorder.transitions;
 }
 
+/**
+ * A path given by its event labels (as {@link eventLabel} writes them: `GO_DORMANT`, `after
+ * dormantWait`, `STOP(draining)`), with the state and flags after each step from the pure machine: a
+ * scenario the shortest paths cannot contain, such as a state visited twice with the same flags (the
+ * dormant wait after a failed dormant dial). Throws when a label is not an edge of the state reached.
+ */
+export function pathFromLabels(settings: Partial<ConnectionSettings>, labels: readonly string[]): ModelPath {
+  const { machine, input } = graphMachine(settings);
+  // A simulated clock that never advances: delayed transitions happen only as the path's own steps.
+  const actor = createActor(machine, { input, clock: new SimulatedClock() });
+  actor.start();
+  const steps: Array<ModelPath['steps'][number]> = [];
+  try {
+    for (const label of labels) {
+      const snapshot = actor.getSnapshot() as unknown as SnapshotLike;
+      const event = meaningfulEvents(snapshot).find((candidate) => eventLabel(candidate) === label);
+      if (!event) throw new Error(`pathFromLabels: no edge "${label}" from ${stateKey(snapshot)} (after ${labels.slice(0, steps.length).join(', ') || 'nothing'})`);
+      actor.send(event as ConnectionEvent);
+      const next = actor.getSnapshot() as unknown as SnapshotLike;
+      steps.push({ event, state: statePath(next), flags: guardFlags(next.context) });
+    }
+  } finally {
+    actor.stop();
+  }
+  return { name: steps.map((s) => `${eventLabel(s.event)} -> ${s.state}`).join(', '), steps };
+}
+
 /** Greedy set cover: the fewest paths (roughly) that together take every transition the full set takes. */
 export function selectCoveringPaths(paths: readonly ModelPath[], settings: Partial<ConnectionSettings>): ModelPath[] {
   const covers = paths.map((path) => ({ path, keys: transitionsOf(path, settings) }));
@@ -248,17 +318,41 @@ export function shortestPaths(settings: Partial<ConnectionSettings>): ModelPath[
     .filter((p) => p.steps.length > 0);
 }
 
-/** The `count` shortest simple paths (no repeated state) into the state `target`. */
-export function simplePathsTo(settings: Partial<ConnectionSettings>, target: string, count: number): ModelPath[] {
+/**
+ * The `count` shortest simple paths (no state, with its guard flags, visited twice) into the state
+ * `target`, passing through the state `through` when given. A breadth-first search over the
+ * adjacency map that stops at the first length that yields `count` paths: xstate's `getSimplePaths`
+ * enumerates every simple path of the graph once per vertex before filtering, which took minutes
+ * (and does not finish with dormancy, the hold and the drain in the graph).
+ */
+export function simplePathsTo(settings: Partial<ConnectionSettings>, target: string, count: number, through?: string): ModelPath[] {
+  if (count <= 0) return [];
   const { machine, input } = traversal(settings);
-  return getSimplePaths(machine as any, {
+  const isTarget = (snapshot: unknown): boolean => statePath(snapshot as SnapshotLike) === target;
+  const key = (snapshot: unknown): string => stateKey(snapshot as SnapshotLike);
+  const adjacency = getAdjacencyMap(machine as any, {
     input,
     events: (snapshot: unknown) => meaningfulEvents(snapshot as SnapshotLike),
-    serializeState: (snapshot: unknown) => stateKey(snapshot as SnapshotLike),
-    toState: (snapshot: unknown) => statePath(snapshot as SnapshotLike) === target,
-  } as any)
-    /* eslint-enable @typescript-eslint/no-explicit-any */
-    .map(toModelPath)
-    .sort((a, b) => a.steps.length - b.steps.length)
-    .slice(0, count);
+    serializeState: key,
+    toState: isTarget,
+  } as any) as Record<string, { state: unknown; transitions: Record<string, { event: unknown; state: unknown }> }>;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+  const initial = Object.keys(adjacency)[0]!;
+  type Prefix = { readonly at: string; readonly seen: ReadonlySet<string>; readonly steps: ReadonlyArray<{ event: unknown; state: unknown }> };
+  let frontier: Prefix[] = [{ at: initial, seen: new Set([initial]), steps: [{ event: { type: 'xstate.init' }, state: adjacency[initial]!.state }] }];
+  const found: ModelPath[] = [];
+  while (frontier.length > 0 && found.length < count) {
+    const next: Prefix[] = [];
+    for (const partial of frontier) {
+      for (const { event, state } of Object.values(adjacency[partial.at]?.transitions ?? {})) {
+        const at = key(state);
+        if (partial.seen.has(at)) continue;
+        const steps = [...partial.steps, { event, state }];
+        if (!isTarget(state)) next.push({ at, seen: new Set([...partial.seen, at]), steps });
+        else if (through === undefined || steps.some((step) => statePath(step.state as SnapshotLike) === through)) found.push(toModelPath({ steps }));
+      }
+    }
+    frontier = next;
+  }
+  return found.slice(0, count);
 }

@@ -72,7 +72,9 @@ describe('the timeline feed', () => {
     ]);
     expect(closed.guards).toEqual([
       { state: 'running.linkDown', guard: 'closeMeansDisable', result: false },
+      { state: 'running.linkDown', guard: 'freshTokenRedialHeld', result: false },
       { state: 'running.linkDown', guard: 'freshTokenRedial', result: false },
+      { state: 'running.linkDown', guard: 'stillDormant', result: false },
       { state: 'running.linkDown', guard: 'reconnectEnabled', result: true },
     ]);
     expect(closed.changed).toEqual(expect.arrayContaining(['attempt', 'lastClose', 'nextRetryAt']));
@@ -88,7 +90,9 @@ describe('the timeline feed', () => {
     expect(stopped).toMatchObject({ to: 'stopped', state: 'stopped' });
     expect(stopped.guards.map((g) => [g.guard, g.result])).toEqual([
       ['closeMeansDisable', false],
+      ['freshTokenRedialHeld', false],
       ['freshTokenRedial', false],
+      ['stillDormant', false],
       ['reconnectEnabled', false],
     ]);
     expect(stopped.fired.map((f) => f.label)).toEqual(['DIAL_FAILED', 'else']);

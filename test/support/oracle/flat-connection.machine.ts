@@ -16,13 +16,20 @@ import { backoffDelay, DEFAULT_BACKOFF } from '../../../machines/backoff.js';
 import { classifyClose } from '../../../machines/close-classification.js';
 import { ignoring } from './flat-ignored-events.js';
 import type {
-  ConnectionContext,
+  ConnectionContext as CurrentContext,
   ConnectionEvent,
-  ConnectionSettings,
+  ConnectionSettings as CurrentSettings,
   SocketCommand,
   SocketEvent,
   SocketInput,
 } from '../../../machines/connection.types.js';
+
+// The oracle speaks the vocabulary of its time: what came later (dormancy, the redial hold, the stop
+// drain) is not in it, and the differential test compares only what both machines know.
+type ConnectionSettings = Omit<CurrentSettings, 'dormantBaseMs' | 'dormantCapMs' | 'redialHoldMaxMs'>;
+type ConnectionContext = Omit<CurrentContext, 'settings' | 'idleIntent' | 'dormant' | 'dormantAttempt' | 'dormantDelayMs' | 'redialHeld' | 'stopAcked' | 'drained' | 'drainGraceMs'> & {
+  readonly settings: ConnectionSettings;
+};
 
 /** The spec's defaults for every timing. */
 export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = Object.freeze({
