@@ -63,11 +63,9 @@ export interface OutboundIdentities {
   botIdFor(platform: string): string | undefined;
 }
 
-/** The optional top-level keys of an `outbound` frame; absent keys are omitted, never `undefined`. */
-export interface OutboundTags {
-  readonly platform?: string;
-  readonly botId?: string;
-}
+/** The optional top-level keys of an `outbound` frame (the transport's own type); absent keys are omitted. */
+export type { OutboundTags } from '../transport/relay-connection.js';
+import type { OutboundTags } from '../transport/relay-connection.js';
 
 /** Ops tagged with the learned platform of their own `chat_id`. */
 export const CHAT_TAGGED_OPS: ReadonlySet<string> = new Set([
