@@ -186,7 +186,8 @@ export function buildDraftAction(input: DraftInput): ActionBuild<DraftAction> {
     const chatId = requiredId(op, 'chat_id', f.chatId);
     const draftId = f.draftId;
     if (typeof draftId !== 'number' || !Number.isSafeInteger(draftId) || draftId < 0) throw invalid(op, 'draft_id', 'an integer >= 0', draftId);
-    return { op, chat_id: chatId, draft_id: draftId, content: text(op, 'content', f.content), final: flag(op, 'final', f.final), metadata: metadataOf(op, f.metadata) };
+    // `+ 0` turns -0 into 0: the wire carries 0 either way, and the built action must equal what is sent.
+    return { op, chat_id: chatId, draft_id: draftId + 0, content: text(op, 'content', f.content), final: flag(op, 'final', f.final), metadata: metadataOf(op, f.metadata) };
   });
 }
 

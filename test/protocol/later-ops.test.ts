@@ -68,6 +68,12 @@ describe('buildDraftAction', () => {
     expect(action.metadata).not.toBe(metadata);
   });
 
+  it('writes draft_id -0 as 0, so the action equals what goes on the wire', () => {
+    const action = ok(buildDraftAction({ chatId: 'c', draftId: -0, content: 'x' }));
+    expect(Object.is(action.draft_id, 0)).toBe(true);
+    expect(JSON.parse(JSON.stringify(action))).toStrictEqual(action);
+  });
+
   it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '3', null])('refuses draft_id %j', (draftId) => {
     expect(err(loose(buildDraftAction, { chatId: 'c', draftId, content: 'x' }))).toMatch(/^draft\.draft_id: expected an integer >= 0, received /);
   });
