@@ -307,7 +307,9 @@ export function createSocketActor(deps: SocketActorDeps): SocketActor {
       detach();
       const ws = socket;
       if (!ws) {
-        markGone();
+        // Not dialled yet: it was still waiting for the socket before it to be gone. This one is
+        // "gone" only once that one is, or the dial after it would open beside a socket still open.
+        void waitFor.then(markGone);
         return;
       }
       ws.off('open', onOpen);

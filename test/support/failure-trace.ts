@@ -91,9 +91,43 @@ function safeStringify(value: unknown): string {
   }
 }
 
-/** What a failure's message gains once its trace is written: where it is, and how to open it. */
-export function failureTraceHint(path: string): string {
-  return `\n(trace written to ${path}; open it with: npx tsx src/cli/main.ts visualize --trace ${path})`;
+/**
+ * How to replay a failed run besides opening its trace: the fast-check seed and counterexample path
+ * it was found with, the minimal schedule (one step a line), and the command that re-runs the test.
+ */
+export interface ReplayInfo {
+  /** fast-check's seed of the failing run. */
+  readonly seed?: number;
+  /** fast-check's counterexample path (replays the shrunk case directly with the seed). */
+  readonly path?: string;
+  /** The minimal schedule, one step a line (a model path's events, a race run's scheduled tasks). */
+  readonly schedule?: readonly string[];
+  /** The shell command that re-runs the failing test (with the seed when there is one). */
+  readonly rerun?: string;
+}
+
+/** The replay information as lines of a trace's note (seed, path, command, then the schedule). */
+export function replayLines(replay: ReplayInfo | undefined): string[] {
+  if (!replay) return [];
+  const lines: string[] = [];
+  if (replay.seed !== undefined) lines.push(`seed: ${replay.seed}${replay.path !== undefined ? `, path: ${replay.path}` : ''}`);
+  if (replay.rerun !== undefined) lines.push(`re-run: ${replay.rerun}`);
+  if (replay.schedule && replay.schedule.length > 0) lines.push('schedule:', ...replay.schedule.map((step) => `  ${step}`));
+  return lines;
+}
+
+/**
+ * What a failure's message gains once its trace is written: where it is, how to open it (the
+ * installed CLI's command, and the same from a checkout), and how to re-run the test (the seed).
+ */
+export function failureTraceHint(path: string, replay?: ReplayInfo): string {
+  const lines = [
+    `trace written to ${path}`,
+    `open it with: relay-gateway visualize --trace ${path}   (from a checkout: npx tsx src/cli/main.ts visualize --trace ${path})`,
+  ];
+  if (replay?.seed !== undefined) lines.push(`seed: ${replay.seed}${replay.path !== undefined ? `, path: ${replay.path}` : ''}`);
+  if (replay?.rerun !== undefined) lines.push(`re-run: ${replay.rerun}`);
+  return `\n(${lines.join('\n ')})`;
 }
 
 /** Add `extra` to an error's message (and to the first line of its stack), when the error lets us. */
@@ -111,13 +145,15 @@ function appendToMessage(error: unknown, extra: string): void {
 
 /**
  * Write the trace of a failed run and return the failure, its message now naming the trace's path,
- * for the caller to rethrow: `catch (error) { throw traceFailure(name, recorder, error) }`. A trace
- * that cannot be written never hides the failure (the message says why instead).
+ * for the caller to rethrow: `catch (error) { throw traceFailure(name, recorder, error) }`. The
+ * note is the failure's first lines, then the replay information when given. A trace that cannot be
+ * written never hides the failure (the message says why instead).
  */
-export function traceFailure(name: string, recorder: TraceSource, error: unknown): unknown {
+export function traceFailure(name: string, recorder: TraceSource, error: unknown, replay?: ReplayInfo): unknown {
   try {
-    const path = writeFailureTrace(name, recorder.toTrace(failureNote(error)));
-    appendToMessage(error, failureTraceHint(path));
+    const note = [failureNote(error), ...replayLines(replay)].join('\n');
+    const path = writeFailureTrace(name, recorder.toTrace(note));
+    appendToMessage(error, failureTraceHint(path, replay));
   } catch (writeError) {
     appendToMessage(error, `\n(could not write the failure trace of ${JSON.stringify(name)}: ${failureNote(writeError)})`);
   }
@@ -126,14 +162,15 @@ export function traceFailure(name: string, recorder: TraceSource, error: unknown
 
 /**
  * Run `run`; if it throws (or its promise rejects), write `recorder.toTrace(note)` with the failure's
- * first lines as the note (see {@link writeFailureTrace}), add the trace's path and the command that
- * opens it to the error's message, and rethrow it. A passing run writes nothing.
+ * first lines (and `replay`, when given) as the note (see {@link writeFailureTrace}), add the trace's
+ * path and the commands that open it and re-run the test to the error's message, and rethrow it. A
+ * passing run writes nothing.
  */
-export async function withFailureTrace<T>(name: string, recorder: TraceSource, run: () => Promise<T> | T): Promise<T> {
+export async function withFailureTrace<T>(name: string, recorder: TraceSource, run: () => Promise<T> | T, replay?: ReplayInfo): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    throw traceFailure(name, recorder, error);
+    throw traceFailure(name, recorder, error, replay);
   }
 }
 

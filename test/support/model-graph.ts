@@ -214,18 +214,40 @@ export function allStateIds(root: AnyStateNode): Set<string> {
   return ids;
 }
 
-/** Records the transitions and states an actor goes through, from its inspection events. */
+/**
+ * Records the transitions and states actors go through, from their inspection events, and the
+ * sequence of transition keys of each actor (one key per microstep, ignore transitions left out: an
+ * event into a choice state is two keys, its own and the `always` branch), from which the pairs of
+ * consecutive transitions are read.
+ */
 export class CoverageRecorder {
   readonly transitions = new Set<string>();
   readonly states = new Set<string>();
+  /** Transition keys in the order each actor took them, by the actor's session id. */
+  readonly sequences = new Map<string, string[]>();
 
   /** Pass as the actor's `inspect` option. */
   readonly inspect = (event: InspectionEvent): void => {
     if (event.type !== '@xstate.microstep') return;
     const microstep = event as InspectionEvent & { _transitions?: AnyTransitionDefinition[]; snapshot: { _nodes?: AnyStateNode[] } };
-    for (const t of microstep._transitions ?? []) if (!isIgnoreTransition(t)) this.transitions.add(transitionKey(t));
+    const actor = event.actorRef.sessionId;
+    for (const t of microstep._transitions ?? []) {
+      if (isIgnoreTransition(t)) continue;
+      const key = transitionKey(t);
+      this.transitions.add(key);
+      let sequence = this.sequences.get(actor);
+      if (!sequence) this.sequences.set(actor, (sequence = []));
+      sequence.push(key);
+    }
     for (const node of microstep.snapshot._nodes ?? []) if (node.parent) this.states.add(node.id);
   };
+
+  /** Every pair of consecutive transitions some actor took, as `t1 => t2`. */
+  pairs(): Set<string> {
+    const pairs = new Set<string>();
+    for (const sequence of this.sequences.values()) for (let i = 1; i < sequence.length; i++) pairs.add(`${sequence[i - 1]} => ${sequence[i]}`);
+    return pairs;
+  }
 }
 
 /** Replay a path on the pure machine and return the transitions it takes. */
