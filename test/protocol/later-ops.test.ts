@@ -447,7 +447,7 @@ describe('every builder output validates against outboundActionSchema (property)
           // (Compared as text: a caller's metadata may hold -0, which JSON writes as 0 by design.)
           const wire = JSON.stringify(result.action);
           expect(JSON.stringify(JSON.parse(wire))).toBe(wire);
-          expect(Object.keys(JSON.parse(wire))).toEqual(Object.keys(result.action));
+          expect(Object.keys(JSON.parse(wire) as object)).toEqual(Object.keys(result.action as object));
         } else {
           expect(result.error.startsWith(`${op}`)).toBe(true);
           expect(result.error).toMatch(/expected /);
