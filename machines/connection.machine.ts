@@ -98,6 +98,7 @@ function initialContext(input: ConnectionMachineInput | undefined): ConnectionCo
     redialHeld: false,
     stopAcked: false,
     drained: true,
+    idleAskUnanswered: false,
     drainGraceMs: 0,
   };
 }
@@ -145,6 +146,8 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
         descriptor: event.type === 'DESCRIPTOR' ? event.descriptor : context.descriptor,
         handshakes: context.handshakes + 1,
         handshakeSeen: true,
+        // A going_idle left unanswered belonged to the previous link.
+        idleAskUnanswered: false,
         servingSince: now(),
         lastError: null,
         nextRetryAt: null,
@@ -196,6 +199,7 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
           event.type === 'GO_DORMANT' && event.timeoutMs !== undefined ? event.timeoutMs : context.settings.goIdleTimeoutMs,
       }),
       endIdleIntent: assign({ idleIntent: 'idle' as const }),
+      markIdleAskUnanswered: assign({ idleAskUnanswered: true }),
       beginStop: assign(({ context, event }) => {
         const drainGraceMs = event.type === 'STOP' ? Math.max(0, event.drainMs ?? 0) : 0;
         return {
@@ -230,6 +234,7 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
       // A dormant gateway whose redial failed goes back to sleep (its own cadence), unless ended.
       stillDormant: ({ context, event }) => context.dormant && context.settings.reconnect && closeAction(context, event) !== 'disable',
       redialHeld: ({ context }) => context.redialHeld,
+      lateAck: ({ context }) => context.idleAskUnanswered,
       freshTokenRedialHeld: ({ context, event }) => context.redialHeld && closeAction(context, event) === 'redialFreshToken' && context.settings.reconnect,
       stopReady: ({ context }) => context.stopAcked && context.drained,
     },
@@ -318,6 +323,12 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
                       },
                       GOING_IDLE_ACK: [
                         { guard: 'intakeHeld', actions: 'countIntakeAck', description: 'the connector buffers; keep working off the backlog' },
+                        {
+                          guard: 'lateAck',
+                          target: '#connection.running.link',
+                          actions: ['countIdleAck', 'beginReplayRedial'],
+                          description: 'late ack of a goIdle() that gave up: the connector buffers now; re-dial so it replays',
+                        },
                         { actions: 'countIgnoredEvent', description: 'unsolicited ack: ignored (counted)' },
                       ],
                       INTAKE_DRAINED: [
@@ -368,7 +379,7 @@ export function createConnectionMachine(deps: ConnectionMachineDeps = {}) {
                         after: {
                           goIdleTimeout: {
                             target: '#connection.running.link.open.serving',
-                            actions: ['recordGoIdleTimeout', 'endIdleIntent'],
+                            actions: ['recordGoIdleTimeout', 'endIdleIntent', 'markIdleAskUnanswered'],
                             description: 'no ack in time: keep serving',
                           },
                         },

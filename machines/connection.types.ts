@@ -101,6 +101,12 @@ export interface ConnectionContext {
   readonly drained: boolean;
   /** During a stop: how long written requests may still be awaited (the drain grace). */
   readonly drainGraceMs: number;
+  /**
+   * goIdle() or goDormant() stopped waiting for its ack on the current link, so its `going_idle`
+   * is still unanswered: an ack that arrives now means the connector buffers new inbound after all,
+   * and the gateway re-dials so it replays (cleared by the next handshake).
+   */
+  readonly idleAskUnanswered: boolean;
 }
 
 /** Inbound flow control of one link: see {@link ConnectionContext.intake}. */

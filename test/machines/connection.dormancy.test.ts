@@ -220,16 +220,30 @@ describe('goDormant() without an ack', () => {
     expect(context(h)).toMatchObject({ dormant: false, idleIntent: 'idle', dials: before.dials, attempt: before.attempt, idleAcks: 0 });
     expect(context(h).lastError).toMatch(/no going_idle_ack within 3000 ms/);
     expect(h.sockets).toMatchObject({ alive: 1, spawned: [{ dial: 1, provisional: false }] });
-    // A late ack is an unsolicited one now: counted as ignored, still serving.
-    const ignored = context(h).ignoredEvents;
-    h.actor.send({ type: 'GOING_IDLE_ACK' });
-    expect(h.state()).toBe('serving.live');
-    expect(context(h).ignoredEvents).toBe(ignored + 1);
-    // And the next goIdle() goes idle, not dormant.
+    expect(context(h).idleAskUnanswered).toBe(true);
+    // The next goIdle() goes idle, not dormant (its ack answers both asks).
     h.actor.send({ type: 'GO_IDLE' });
     h.actor.send({ type: 'GOING_IDLE_ACK' });
     expect(h.state()).toBe('idle');
     expect(context(h).dormant).toBe(false);
+  });
+
+  it('a late ack means the connector buffers after all: re-dial at once so it replays, not dormant', () => {
+    h = serving();
+    h.actor.send({ type: 'GO_DORMANT', timeoutMs: 3000 });
+    waitExactly(h, 3000, 'goingIdle.requested');
+    const before = context(h);
+    h.actor.send({ type: 'GOING_IDLE_ACK' });
+    expect(h.state()).toBe('dialing');
+    expect(context(h)).toMatchObject({ dormant: false, idleAcks: before.idleAcks + 1, replayRedials: before.replayRedials + 1, ignoredEvents: before.ignoredEvents });
+    expect(h.sockets).toMatchObject({ alive: 1, spawned: [{ dial: 1 }, { dial: 2, provisional: false }] });
+    serve(h);
+    expect(h.state()).toBe('serving.live');
+    expect(context(h).idleAskUnanswered).toBe(false);
+    // A second ack now answers nothing: unsolicited, ignored and counted.
+    h.actor.send({ type: 'GOING_IDLE_ACK' });
+    expect(h.state()).toBe('serving.live');
+    expect(context(h).ignoredEvents).toBe(before.ignoredEvents + 1);
   });
 
   it('waits the goIdle timeout by default', () => {

@@ -16,6 +16,7 @@ import { sendAction } from '../../src/protocol/outbound.js';
 import type { RequestOutcome } from '../../src/transport/pending-requests.js';
 import { createRelayConnection, type RelayConnection, type StateChange } from '../../src/transport/relay-connection.js';
 import { recordConnection, withFailureTrace, type ConnectionTraceRecorder } from '../support/failure-trace.js';
+import { conditionWaiters } from '../support/condition-waiters.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import {
   DRAINED_ANSWER_DELAY_MS,
@@ -123,10 +124,8 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 async function harness(cell: FaultCell, onTestFinished: (fn: () => Promise<void>) => void): Promise<Harness> {
   const connector = await startDevConnector();
   const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: connector.port }, seed: cell.name.length, onTestFinished });
-  const waiters = new Set<() => void>();
-  const notify = (): void => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const waits = conditionWaiters();
+  const notify = waits.notify;
   const recorder = recordConnection({ name: cell.name });
   const handled = new Map<string, number>();
   const connection = createRelayConnection({
@@ -182,20 +181,14 @@ async function harness(cell: FaultCell, onTestFinished: (fn: () => Promise<void>
       return outcome;
     },
     waitUntil: (check, what, timeoutMs = WAIT_MS) =>
-      new Promise<void>((resolve, reject) => {
-        const attempt = (): void => {
-          if (!check()) return;
-          clearTimeout(timer);
-          waiters.delete(attempt);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(attempt);
-          reject(new Error(`${cell.name}: timed out after ${timeoutMs} ms waiting for ${what} (states after the fault: ${h.afterFault().join(' > ') || 'none'}; now ${connection.statePath})`));
-        }, timeoutMs);
-        waiters.add(attempt);
-        attempt();
-      }),
+      waits.waitUntil(
+        check,
+        timeoutMs,
+        () =>
+          new Error(
+            `${cell.name}: timed out after ${timeoutMs} ms waiting for ${what} (states after the fault: ${h.afterFault().join(' > ') || 'none'}; now ${connection.statePath})`,
+          ),
+      ),
     afterFault: () => (h.faultAt === null ? [] : h.changes.slice(h.faultAt).map((change) => change.state)),
   };
   connection.onStateChange((change) => {

@@ -33,6 +33,7 @@
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach } from 'vitest';
+import { conditionWaiters } from './condition-waiters.js';
 
 /** A direction through the proxy: `up` = gateway -> connector, `down` = connector -> gateway. */
 export type Direction = 'up' | 'down';
@@ -189,15 +190,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     up: { received: 0, forwarded: 0, writes: 0 },
     down: { received: 0, forwarded: 0, writes: 0 },
   };
-  // Each waiter: its check (run on every change) and how to cancel it when the proxy closes.
-  const waiters = new Map<() => void, (why: Error) => void>();
-  const notify = (): void => {
-    for (const waiter of [...waiters.keys()]) waiter();
-  };
+  // Waits re-checked on every change; cancelled when the proxy closes.
+  const waits = conditionWaiters();
+  const notify = waits.notify;
   const connections = new Set<Connection>();
   let closed = false;
   // Closed and every connection gone: nothing will change any more, so nothing is worth waiting for.
-  let finished = false;
 
   /** One direction of one connection: a queue of chunks and closes, forwarded as the faults allow. */
   class Pipe {
@@ -432,32 +430,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   if (options.faults) configure(options.faults);
 
   const waitUntil = (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (check()) {
-        resolve();
-        return;
-      }
-      if (finished) {
-        reject(new Error('fault proxy: closed'));
-        return;
-      }
-      const attempt = (): void => {
-        if (!check()) return;
-        clearTimeout(timer);
-        waiters.delete(attempt);
-        resolve();
-      };
-      const fail = (why: Error): void => {
-        clearTimeout(timer);
-        waiters.delete(attempt);
-        reject(why);
-      };
-      const timer = setTimeout(
-        () => fail(new Error(`fault proxy: timed out after ${timeoutMs} ms waiting for ${what} (open ${counters.open}, accepted ${counters.accepted})`)),
-        timeoutMs,
-      );
-      waiters.set(attempt, fail);
-    });
+    waits.waitUntil(
+      check,
+      timeoutMs,
+      () => new Error(`fault proxy: timed out after ${timeoutMs} ms waiting for ${what} (open ${counters.open}, accepted ${counters.accepted})`),
+    );
 
   let closing: Promise<void> | undefined;
   const proxy: FaultProxy = {
@@ -485,9 +462,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         for (const connection of connections) connection.destroy();
         await gone;
         await listening;
-        finished = true;
         // Nobody waits for a proxy that is gone: their timers go too.
-        for (const fail of [...waiters.values()]) fail(new Error('fault proxy: closed'));
+        waits.close(new Error('fault proxy: closed'));
       })();
       return closing;
     },

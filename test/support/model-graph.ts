@@ -74,6 +74,7 @@ export interface GuardFlags {
   readonly idleIntent: 'idle' | 'dormant';
   readonly drained: boolean;
   readonly stopAcked: boolean;
+  readonly idleAskUnanswered: boolean;
 }
 
 interface SnapshotLike extends TaggedSnapshot {
@@ -86,8 +87,8 @@ interface SnapshotLike extends TaggedSnapshot {
 
 /** The guard-relevant flags of a snapshot's context. */
 export function guardFlags(context: GuardFlags): GuardFlags {
-  const { handshakeSeen, provisional, stopping, intake, dormant, redialHeld, idleIntent, drained, stopAcked } = context;
-  return { handshakeSeen, provisional, stopping, intake, dormant, redialHeld, idleIntent, drained, stopAcked };
+  const { handshakeSeen, provisional, stopping, intake, dormant, redialHeld, idleIntent, drained, stopAcked, idleAskUnanswered } = context;
+  return { handshakeSeen, provisional, stopping, intake, dormant, redialHeld, idleIntent, drained, stopAcked, idleAskUnanswered };
 }
 
 function runs(taken: readonly AnyTransitionDefinition[], action: string): boolean {
@@ -139,11 +140,11 @@ export function statePath(snapshot: TaggedSnapshot): string {
 }
 
 function stateKey(snapshot: SnapshotLike): string {
-  const { handshakeSeen, provisional, stopping, intake, dormant, redialHeld, idleIntent, drained, stopAcked } = snapshot.context;
+  const { handshakeSeen, provisional, stopping, intake, dormant, redialHeld, idleIntent, drained, stopAcked, idleAskUnanswered } = snapshot.context;
   return (
     `${statePath(snapshot)}${handshakeSeen ? ' hs' : ''}${provisional ? ' prov' : ''}${stopping ? ' stopping' : ''}${intake === 'held' ? ' held' : ''}` +
     `${dormant ? ' dormant' : ''}${redialHeld ? ' hold' : ''}${idleIntent === 'dormant' ? ' to-dormant' : ''}${drained ? '' : ' draining'}` +
-    `${stopping && stopAcked ? ' acked' : ''}`
+    `${stopping && stopAcked ? ' acked' : ''}${idleAskUnanswered ? ' ask-unanswered' : ''}`
   );
 }
 

@@ -52,6 +52,10 @@ const BESIDE_A_DIAL: ReadonlySet<string> = new Set(['HOLD_REDIAL', 'RELEASE_REDI
 /** Prepare the connector so the dial that is about to start ends the way the path needs. */
 export function arrangeDial(connector: DevConnector, upcoming: readonly ModelEvent[]): void {
   const next = upcoming.find((event) => !BESIDE_A_DIAL.has(event.type));
+  // What an earlier arrangement left armed belongs to a dial that never reached the connector (a
+  // socket replaced before it dialled): this dial is the one the path is about.
+  connector.faults.refuseUpgrades = 0;
+  connector.faults.stallUpgrades = 0;
   if (next?.type === 'SOCKET_OPEN') return;
   if (next?.type === 'DIAL_FAILED') connector.faults.refuseUpgrades = 1;
   // A dial timeout, or a user event while dialling, needs an upgrade that never completes.
@@ -105,6 +109,26 @@ export async function writeRequest(run: ModelRun): Promise<void> {
 function graceFirst(upcoming: readonly ModelEvent[]): boolean {
   const first = upcoming.map(eventLabel).find((label) => label === 'after drainGrace' || label === 'after stopGoIdleTimeout');
   return first === 'after drainGrace';
+}
+
+/** Resolves as soon as `check` holds for the real machine (re-checked on every snapshot it emits). */
+function untilContext(run: ModelRun, check: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (check()) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      subscription.unsubscribe();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (real system in ${run.connection.statePath})`));
+    }, timeoutMs);
+    const subscription = run.connection.actor.subscribe(() => {
+      if (!check()) return;
+      clearTimeout(timer);
+      subscription.unsubscribe();
+      resolve();
+    });
+  });
 }
 
 /** Let promise callbacks of the previous step run (a goIdle()/goDormant() outcome clears itself in one). */
@@ -183,8 +207,10 @@ export async function perform(event: ModelEvent, run: ModelRun, upcoming: readon
       if (asked >= 0) run.idleAskedUpTo = asked + 1;
       // Links closed with a going_idle unanswered are answered too (nobody reads those any more).
       if (asked < 0 || connector.ackGoingIdle() === 0) connector.sendRaw(encodeFrame({ type: 'going_idle_ack' }));
-      // A flow-control ack changes no state: wait until the machine has counted it.
-      await expect.poll(acks).toBe(before + 1);
+      // A flow-control ack changes no state: wait until the machine has counted it. Not by polling:
+      // a late ack re-dials at once, and the steps beside that dial (a hold) must come before it opens.
+      await untilContext(run, () => acks() > before, 'the ack counted');
+      expect(acks()).toBe(before + 1);
       return;
     }
     case 'LINK_ALIVE':
@@ -229,9 +255,16 @@ function realKeys(run: ModelRun): readonly string[] {
 }
 
 /**
+ * Transitions the real run may take between a step's planned ones, timers that change nothing a
+ * step checks: serving's stable-serving mark, and the zero-length drain grace of a stop with nothing
+ * to drain (it fires first, marking drained what already is; paths other than the pair walks leave it out).
+ */
+const UNPLANNED_TIMERS = /^connection\.running\.link\.open\.(serving xstate\.after\.stableServing|goingIdle\.stopping xstate\.after\.drainGrace)\./;
+
+/**
  * Wait until the real system rests in the step's state and flags, having taken the step's
- * transitions (in order, from `cursor.at` on: a timer of the real run the plan did not fire, such
- * as the stable-serving mark, may come between). Advances `cursor.at` past them.
+ * transitions (in order, from `cursor.at` on: only a timer of the real run the plan did not fire,
+ * the stable-serving mark, may come between; any other transition between them fails the step). Advances `cursor.at` past them.
  */
 export function waitForStep(
   run: ModelRun,
@@ -247,6 +280,8 @@ export function waitForStep(
     for (const key of keys) {
       const found = real.indexOf(key, at);
       if (found < 0) return undefined;
+      // Only the stable-serving mark may come between: any other transition is a detour.
+      if (real.slice(at, found).some((between) => !UNPLANNED_TIMERS.test(between))) return undefined;
       at = found + 1;
     }
     return at;

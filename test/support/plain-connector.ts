@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { conditionWaiters } from './condition-waiters.js';
 
 type Json = Record<string, unknown>;
 
@@ -77,6 +78,11 @@ export interface PlainConnector {
   push(frames: readonly Json[], linesPerMessage?: number): string[];
   /** Frames held and not yet acked, oldest first. */
   held(): readonly HeldFrame[];
+  /**
+   * Answer a `going_idle` by hand (with `autoIdleAck: false`, to answer late): send the ack on the
+   * link and buffer for it from now on, as an ack promises.
+   */
+  ackGoingIdle(link: PlainLink): void;
   /** The newest link. */
   latest(): PlainLink;
   /** Resolves once `predicate` holds for some frame seen (past or future). */
@@ -127,11 +133,9 @@ export async function usePlainConnector(options: PlainConnectorOptions = {}): Pr
     if (options.duplicateReplays) sendLines(link, frames, replayBatch);
   };
   const timers = new Set<NodeJS.Timeout>();
-  const waiters = new Set<() => void>();
+  const waits = conditionWaiters();
   let handshakes = 0;
-  const notify = (): void => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const notify = waits.notify;
   const answer = options.answer ?? ((_action: Json, requestId: string): OutboundAnswer => ({ result: { success: true, message_id: `m-${requestId}` } }));
 
   server.on('connection', (socket) => {
@@ -204,23 +208,7 @@ export async function usePlainConnector(options: PlainConnectorOptions = {}): Pr
   });
 
   const waitUntil = (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (check()) {
-        resolve();
-        return;
-      }
-      const attempt = (): void => {
-        if (!check()) return;
-        clearTimeout(timer);
-        waiters.delete(attempt);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(attempt);
-        reject(new Error(`plain connector: timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      waiters.add(attempt);
-    });
+    waits.waitUntil(check, timeoutMs, () => new Error(`plain connector: timed out after ${timeoutMs} ms waiting for ${what}`));
 
   const port = (server.address() as AddressInfo).port;
   const connector: PlainConnector = {
@@ -244,6 +232,10 @@ export async function usePlainConnector(options: PlainConnectorOptions = {}): Pr
       });
     },
     held: () => [...buffer.values()],
+    ackGoingIdle: (link) => {
+      link.send({ type: 'going_idle_ack' });
+      idleLinks.add(link.id);
+    },
     latest: () => {
       const link = links.at(-1);
       if (!link) throw new Error('plain connector: no link yet');

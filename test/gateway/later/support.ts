@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { createRelayGateway, type RelayGateway } from '../../../src/gateway/create-relay-gateway.js';
 import type { RelayGatewayOptions } from '../../../src/gateway/gateway-options.js';
 import type { LogFields, Logger } from '../../../src/logger.js';
+import { conditionWaiters } from '../../support/condition-waiters.js';
 
 export type Json = Record<string, unknown>;
 
@@ -179,10 +180,8 @@ export async function useTestConnector(options: TestConnectorOptions = {}): Prom
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const links: TestLink[] = [];
   const seen: Seen[] = [];
-  const waiters = new Set<() => void>();
-  const notify = (): void => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const waits = conditionWaiters();
+  const notify = waits.notify;
 
   const connector: TestConnector = {
     url: '',
@@ -222,23 +221,7 @@ export async function useTestConnector(options: TestConnectorOptions = {}): Prom
       return found as Seen;
     },
     waitUntil: (check, what, timeoutMs = 10_000) =>
-      new Promise<void>((resolve, reject) => {
-        if (check()) {
-          resolve();
-          return;
-        }
-        const attempt = (): void => {
-          if (!check()) return;
-          clearTimeout(timer);
-          waiters.delete(attempt);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(attempt);
-          reject(new Error(`test connector: timed out after ${timeoutMs} ms waiting for ${what}`));
-        }, timeoutMs);
-        waiters.add(attempt);
-      }),
+      waits.waitUntil(check, timeoutMs, () => new Error(`test connector: timed out after ${timeoutMs} ms waiting for ${what}`)),
     outbounds: (link) => seen.filter((s) => s.frame.type === 'outbound' && (link === undefined || s.link === link)).map((s) => s.frame),
     close: async () => {
       connector.releaseUpgrades();
@@ -392,31 +375,15 @@ export function recordMessages(gw: RelayGateway): {
   until(count: number, timeoutMs?: number): Promise<void>;
 } {
   const events: Array<{ platform: string; chatId: string; text: string; messageId: string | null; bufferId: string | undefined }> = [];
-  const waiters = new Set<() => void>();
+  const waits = conditionWaiters();
   gw.onMessage((event, ctx) => {
     events.push({ platform: event.source.platform, chatId: event.source.chat_id ?? '', text: event.text, messageId: event.message_id ?? null, bufferId: ctx.bufferId });
-    for (const waiter of [...waiters]) waiter();
+    waits.notify();
   });
   return {
     events,
     until: (count, timeoutMs = 10_000) =>
-      new Promise<void>((resolve, reject) => {
-        if (events.length >= count) {
-          resolve();
-          return;
-        }
-        const check = (): void => {
-          if (events.length < count) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out waiting for ${count} handled messages (have ${events.length})`));
-        }, timeoutMs);
-        waiters.add(check);
-      }),
+      waits.waitUntil(() => events.length >= count, timeoutMs, () => new Error(`timed out waiting for ${count} handled messages (have ${events.length})`)),
   };
 }
 

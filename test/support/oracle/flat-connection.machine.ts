@@ -93,6 +93,7 @@ function initialContext(input: ConnectionMachineInput | undefined): ConnectionCo
     idleAcks: 0,
     ignoredEvents: 0,
     disabledReason: null,
+    idleAskUnanswered: false,
   };
 }
 
@@ -132,6 +133,7 @@ export function createFlatConnectionMachine(deps: ConnectionMachineDeps = {}) {
         descriptor: event.type === 'DESCRIPTOR' ? event.descriptor : context.descriptor,
         handshakes: context.handshakes + 1,
         handshakeSeen: true,
+        idleAskUnanswered: false,
         servingSince: now(),
         lastError: null,
         nextRetryAt: null,
@@ -174,6 +176,7 @@ export function createFlatConnectionMachine(deps: ConnectionMachineDeps = {}) {
       }),
       beginStop: assign({ stopping: true, goIdleTimeoutMs: ({ context }) => context.settings.stopGoIdleTimeoutMs }),
       countIdleAck: assign({ idleAcks: ({ context }) => context.idleAcks + 1 }),
+      markIdleAskUnanswered: assign({ idleAskUnanswered: true }),
       holdIntake: assign({ intake: 'held' }),
       countIntakeAck: assign({ intakeAcks: ({ context }) => context.intakeAcks + 1 }),
       beginReplayRedial: assign({ intake: 'open', replayRedials: ({ context }) => context.replayRedials + 1 }),
@@ -184,6 +187,7 @@ export function createFlatConnectionMachine(deps: ConnectionMachineDeps = {}) {
       closeMeansDisable: ({ context, event }) => classifyClose(closeFacts(context, event)) === 'disable',
       closeMeansFreshTokenRedial: ({ context, event }) => classifyClose(closeFacts(context, event)) === 'redialFreshToken',
       intakeHeld: ({ context }) => context.intake === 'held',
+      lateAck: ({ context }) => context.idleAskUnanswered,
     },
     delays: {
       dialTimeout: ({ context }) => context.settings.dialTimeoutMs,
@@ -280,6 +284,8 @@ export function createFlatConnectionMachine(deps: ConnectionMachineDeps = {}) {
           },
           GOING_IDLE_ACK: [
             { guard: 'intakeHeld', actions: 'countIntakeAck', description: 'the connector buffers; keep working off the backlog' },
+            // Fixed later in both machines (a late ack used to leave the connector buffering unseen).
+            { guard: 'lateAck', target: 'dialing', actions: ['countIdleAck', 'beginReplayRedial'], description: 'late ack of a goIdle() that gave up: re-dial so it replays' },
             { actions: 'countIgnoredEvent', description: 'unsolicited ack: ignored (counted)' },
           ],
           INTAKE_DRAINED: [
@@ -353,7 +359,7 @@ export function createFlatConnectionMachine(deps: ConnectionMachineDeps = {}) {
               RECONNECT_NOW: { target: '#connection.dialing', description: 'abandon going idle; dial again' },
             },
             after: {
-              goIdleTimeout: { target: '#connection.serving', actions: 'recordGoIdleTimeout', description: 'no ack in time: keep serving' },
+              goIdleTimeout: { target: '#connection.serving', actions: ['recordGoIdleTimeout', 'markIdleAskUnanswered'], description: 'no ack in time: keep serving' },
             },
           },
           stopping: {

@@ -1,0 +1,60 @@
+/**
+ * Regression, found by the race campaign ("an ack racing a close", goIdle() with a 20-120 ms ack
+ * timeout): goIdle() gave up waiting for its `going_idle_ack` and the gateway kept serving, as
+ * documented; then the ack arrived after all. The connector, having acked, buffered everything new
+ * for the gateway while the gateway, still serving, ignored the ack as unsolicited: inbound events
+ * waited at the connector until some later redial, however long that took. Now a late ack of an
+ * ask that gave up re-dials at once (reason `replay`), so the connector replays what it buffered.
+ *
+ * Against the tests' own plain connector (a connector that acks late is within the contract). A
+ * failing run writes the gateway's recording as a visualizer trace under test-results/traces/.
+ */
+import { describe, expect, it } from 'vitest';
+import { recordConnection, withFailureTrace } from '../support/failure-trace.js';
+import { useRelayGateway } from '../support/fixtures.js';
+import { acksOn, inboundFrame, usePlainConnector } from '../support/plain-connector.js';
+
+const TEST_FILE = 'test/resilience/late-idle-ack.test.ts';
+
+describe('a going_idle_ack that comes after goIdle() gave up', () => {
+  it('re-dials at once so the connector replays what it buffered: every event handled once, the gateway serving', async () => {
+    const name = 'late going_idle_ack after goIdle() gave up';
+    const connector = await usePlainConnector({ autoIdleAck: false });
+    const recorder = recordConnection({ name });
+    const gw = useRelayGateway({ url: connector.url, inspect: recorder.inspect });
+    recorder.observe(gw);
+    const handled: string[] = [];
+    gw.onMessage((event) => {
+      handled.push(event.text);
+    });
+    await withFailureTrace(
+      name,
+      recorder,
+      async () => {
+        await gw.start();
+        const first = connector.latest();
+        // goIdle() gives up: the gateway keeps serving on the same socket.
+        await expect(gw.goIdle(50)).resolves.toBe(false);
+        expect(gw.state).toBe('serving');
+        // The ack comes late; from then on the connector buffers for this gateway.
+        connector.ackGoingIdle(first);
+        const buffered = Array.from({ length: 200 }, (_, i) => inboundFrame(`c${i % 7}`, `late-${i}`, { messageId: `m${i}` }));
+        expect(connector.push(buffered)).toHaveLength(200);
+        // The gateway re-dials for the replay; the new link gets all of it, each acked once.
+        const second = await connector.waitForHandshake(2, 5000);
+        await connector.waitUntil(() => acksOn(connector, second.id).length === 200, 'the replay acked', 5000);
+        expect(connector.held()).toEqual([]);
+        expect([...handled].sort()).toEqual(buffered.map((f) => (f.event as { text: string }).text).sort());
+        expect(gw.state).toBe('serving');
+        expect(gw.metrics()).toMatchObject({ reconnectsByCode: { replay: 1 }, replayRedials: 1 });
+        // A further ack answers nothing: counted as ignored, no redial.
+        const ignored = gw.metrics().ignoredMachineEvents;
+        connector.ackGoingIdle(second);
+        await expect.poll(() => gw.metrics().ignoredMachineEvents).toBe(ignored + 1);
+        expect(connector.links).toHaveLength(2);
+      },
+      { rerun: `npx vitest run ${TEST_FILE}` },
+    );
+    recorder.stop();
+  });
+});
