@@ -160,6 +160,33 @@ for (const { config, shortest, runs, walks } of plans) {
 /** Where the pairs and the runs that took them are written, for people to read. */
 const PAIRS_FILE = 'test-results/model-pairs.json';
 
+const KEEPALIVE = /xstate\.after\.(pingDelay|pongTimeout)\.| LINK_ALIVE #/;
+const TRAFFIC_OR_BACKLOG = / (GOING_IDLE_ACK|INTAKE_HIGH|INTAKE_DRAINED) #/;
+
+/**
+ * Why a pair of the drawing is left out of the allowed pairs: every one needs a reason here (a test
+ * fails otherwise), so the left-out list cannot grow by accident.
+ */
+const LEFT_OUT_REASONS: ReadonlyArray<{ readonly applies: (first: string, second: string) => boolean; readonly reason: string }> = [
+  {
+    applies: (first, second) => first === second && first.includes(' xstate.after.'),
+    reason: 'a delayed transition fires once per entry of its state: the drawing lets its self-loop run twice, real time never does',
+  },
+  {
+    applies: (first, second) => (KEEPALIVE.test(first) && (TRAFFIC_OR_BACKLOG.test(second) || KEEPALIVE.test(second))) || (TRAFFIC_OR_BACKLOG.test(first) && KEEPALIVE.test(second)),
+    reason:
+      'the keepalive beside traffic on the link: a frame from the connector (an ack, the backlog that raised flow control, the blank line that proves the link alive) ' +
+      'makes the next ping find the link alive at once and the one after it come due within milliseconds, and while a ping is out a frame proves the link alive ' +
+      'before its own event: real time orders the two one way only, which no plan can choose',
+  },
+];
+
+/** The reason a left-out pair is left out, or undefined. */
+function leftOutReason(pair: string): string | undefined {
+  const [first = '', second = ''] = pair.split(' => ');
+  return LEFT_OUT_REASONS.find((rule) => rule.applies(first, second))?.reason;
+}
+
 describe('coverage of the real runs', () => {
   const ratio = (covered: number, total: number): string => `${covered}/${total} (${((100 * covered) / total).toFixed(1)}%)`;
   const covered = (keys: Set<string>, seen: Set<string>): number => [...keys].filter((key) => seen.has(key)).length;
@@ -175,17 +202,15 @@ describe('coverage of the real runs', () => {
     const byPair = Object.fromEntries([...pairs].sort().map((pair) => [pair, pairRuns.get(pair) ?? []]));
     const drawn = new Set(drawnPairs);
     const unreal = [...drawn].filter((pair) => !pairs.has(pair)).sort();
-    // `leftOut`: pairs of the drawn graph no plan takes: a timer firing twice in one entry of its
-    // state, a frame from the connector while a ping is out (it proves the link alive first), and a
-    // ping after traffic on the link (the socket finds the link alive at once and the next ping comes
-    // due within milliseconds, racing whatever the plan does next).
-    const report = { allowed: pairs.size, taken: covered(pairs, taken), drawn: drawn.size, leftOut: unreal, pairs: byPair };
+    // `leftOut`: pairs of the drawn graph real time cannot take, each with its reason (LEFT_OUT_REASONS).
+    const leftOut = unreal.map((pair) => ({ pair, reason: leftOutReason(pair) ?? 'NO REASON GIVEN' }));
+    const report = { allowed: pairs.size, taken: covered(pairs, taken), drawn: drawn.size, leftOut, pairs: byPair };
     writeFileSync(PAIRS_FILE, `${JSON.stringify(report, null, 2)}\n`);
     console.log(
       `model-based coverage: states ${ratio(covered(states, coverage.states), states.size)}, ` +
         `transitions ${ratio(covered(transitions, coverage.transitions), transitions.size)}, ` +
         `guarded branches ${ratio(covered(branches, coverage.transitions), branches.size)}, ` +
-        `pairs ${ratio(covered(pairs, taken), pairs.size)} (of ${drawn.size} drawn, ${unreal.length} left out that real timing or stimuli cannot take as planned), paths run ${executed.length} (${injectedSteps} steps injected), ` +
+        `pairs ${ratio(covered(pairs, taken), pairs.size)} (of ${drawn.size} drawn, ${unreal.length} left out that real time cannot take, each with its reason), paths run ${executed.length} (${injectedSteps} steps injected), ` +
         `paths generated in ${(generationMs / 1000).toFixed(1)} s (pairs and their paths in ${PAIRS_FILE})`,
     );
   });
@@ -197,6 +222,12 @@ describe('coverage of the real runs', () => {
     expect(missingStates).toEqual([]);
     expect(missingTransitions).toEqual([]);
     expect(missingBranches).toEqual([]);
+  });
+
+  it('every pair of the drawing left out of the allowed ones has its reason', () => {
+    const allowed = allPairs();
+    const unexplained = [...new Set(drawnPairs)].filter((pair) => !allowed.has(pair) && leftOutReason(pair) === undefined);
+    expect(unexplained).toEqual([]);
   });
 
   it('every pair of consecutive transitions the graph allows was taken against the real system', () => {

@@ -6,15 +6,39 @@
  * waited at the connector until some later redial, however long that took. Now a late ack of an
  * ask that gave up re-dials at once (reason `replay`), so the connector replays what it buffered.
  *
- * Against the tests' own plain connector (a connector that acks late is within the contract). A
- * failing run writes the gateway's recording as a visualizer trace under test-results/traces/.
+ * The campaign's shrunk trace of the defect is kept (test/fixtures/traces/, open it with
+ * `relay-gateway visualize --trace FILE`): its machine steps replayed on today's machine take the fix.
+ * The real case runs against the tests' own plain connector (a connector that acks late is within
+ * the contract); a failing run writes the gateway's recording as a trace under test-results/traces/.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseTrace } from '../../src/visualizer/trace.js';
 import { recordConnection, withFailureTrace } from '../support/failure-trace.js';
+import { pathFromLabels } from '../support/model-graph.js';
 import { useRelayGateway } from '../support/fixtures.js';
 import { acksOn, inboundFrame, usePlainConnector } from '../support/plain-connector.js';
 
 const TEST_FILE = 'test/resilience/late-idle-ack.test.ts';
+const FOUND = 'test/fixtures/traces/late-idle-ack-found-by-race-campaign.json';
+
+describe('the race campaign trace of the defect (kept)', () => {
+  const trace = parseTrace(readFileSync(FOUND, 'utf8'));
+  const upToTheAck = trace.entries.slice(1, trace.entries.findIndex((entry, i) => i > 0 && entry.event === 'GOING_IDLE_ACK') + 1);
+
+  it('is a trace the visualizer opens, with its seed, path and minimal schedule, showing the late ack ignored while serving', () => {
+    expect(trace.note).toMatch(/seed: -?\d+, path: [\d:]+/);
+    expect(trace.note).toContain('hung: nothing happened');
+    expect(upToTheAck.map((entry) => entry.event)).toEqual(['START', 'SOCKET_OPEN', 'DESCRIPTOR', 'GO_IDLE', 'after goIdleTimeout', 'GOING_IDLE_ACK']);
+    expect(upToTheAck.at(-1)).toMatchObject({ from: 'serving.live', to: 'serving.live', fired: [{ label: 'ignored' }] });
+  });
+
+  it("replayed on today's machine, the same steps re-dial at the late ack", () => {
+    const path = pathFromLabels({ goIdleTimeoutMs: 50 }, upToTheAck.map((entry) => entry.event));
+    expect(path.steps.at(-2)?.state).toBe('serving.live');
+    expect(path.steps.at(-1)).toMatchObject({ state: 'dialing', flags: { idleAskUnanswered: true } });
+  });
+});
 
 describe('a going_idle_ack that comes after goIdle() gave up', () => {
   it('re-dials at once so the connector replays what it buffered: every event handled once, the gateway serving', async () => {

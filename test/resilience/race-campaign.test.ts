@@ -247,7 +247,7 @@ describe('race campaign (fast-check scheduler over real sockets)', () => {
   it(
     'results racing timeouts: each request settles once, with its own result or as timed out; late results counted, never lost',
     async () => {
-      const reached = { runs: 0, ok: 0, timeout: 0, late: 0, lost: 0 };
+      const reached = { runs: 0, ok: 0, timeout: 0, late: 0, 'link lost': 0 };
       const name = 'race campaign results racing timeouts';
       const script = fc.oneof(
         { weight: 3, arbitrary: tick(40) },
@@ -277,7 +277,7 @@ describe('race campaign (fast-check scheduler over real sockets)', () => {
                   if (outcome.ok && outcome.messageId !== text) problems.push(`${label} got the result of ${outcome.messageId ?? 'nothing'}`);
                   if (outcome.ok) reached.ok++;
                   else if (outcome.code === 'timeout') reached.timeout++;
-                  else if (outcome.code === 'connection_lost') reached.lost++;
+                  else if (outcome.code === 'connection_lost') reached['link lost']++;
                 }
                 const m = connection.metrics();
                 // A result the connector sent before its descriptor is dropped (nothing before the handshake).
