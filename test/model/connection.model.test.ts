@@ -26,7 +26,7 @@ import {
   type ModelEvent,
   type ModelPath,
 } from '../support/model-graph.js';
-import { replay, TIMINGS } from '../support/model-replay.js';
+import { replay, rerunTest, TIMINGS } from '../support/model-replay.js';
 
 const coverage = new CoverageRecorder();
 const executed: string[] = [];
@@ -145,7 +145,12 @@ const plans = CONFIGS.map((config) => {
 for (const { config, shortest, runs, walks } of plans) {
   describe(`model paths, ${config.name} (${runs.length - walks} paths chosen from ${shortest.length} shortest + simple paths, ${walks} walks for pairs)`, () => {
     it.each(runs.map((r) => [r.path.name, r] as const))('%s', async (_name, run) => {
-      const taken = await replay(run.path, { settings: run.settings, traceName: `model (${config.name}): ${run.path.name}`, inspect: coverage.inspect });
+      const taken = await replay(run.path, {
+        settings: run.settings,
+        traceName: `model (${config.name}): ${run.path.name}`,
+        inspect: coverage.inspect,
+        rerun: rerunTest('test/model/connection.model.test.ts', run.path.name),
+      });
       executed.push(run.path.name);
       injectedSteps += taken.injected;
       for (const pair of taken.coverage.pairs()) {

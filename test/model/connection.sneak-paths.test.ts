@@ -21,7 +21,7 @@ import { withFailureTrace } from '../support/failure-trace.js';
 import { campaignEnvironment } from '../support/replayable-property.js';
 import { exploreModel, modelPathOf, modelStateKey, predict, SNEAK_VARIANTS, type ModelState } from '../support/model-explore.js';
 import { eventLabel, guardFlags, statePath, type ModelEvent } from '../support/model-graph.js';
-import { endModelRun, inject, playSteps, startModelRun, waitForStep, type ModelRun } from '../support/model-replay.js';
+import { endModelRun, inject, playSteps, rerunTest, startModelRun, waitForStep, type ModelRun } from '../support/model-replay.js';
 
 /** The configurations the matrix runs in: a drop redials, or ends the connection. */
 const CONFIGS: ReadonlyArray<{ readonly name: string; readonly settings: Partial<ConnectionSettings> }> = [
@@ -121,7 +121,7 @@ async function runCell(settings: Partial<ConnectionSettings>, state: ModelState,
         }
         await waitForStep(run, { event, state: predicted.state.path, flags: predicted.state.flags }, predicted.keys, { at: keysBefore }, 3000);
       },
-      { schedule: [...state.prefix.map(eventLabel), `${eventLabel(event)} (sneak)`] },
+      { schedule: [...state.prefix.map(eventLabel), `${eventLabel(event)} (sneak)`], rerun: rerunTest('test/model/connection.sneak-paths.test.ts', state.path) },
     );
   } finally {
     await endModelRun(run);

@@ -325,6 +325,13 @@ export interface ModelRunOptions {
   readonly traceName: string;
   /** Also told about every inspection event (a coverage recorder shared by a whole file). */
   readonly inspect?: (event: InspectionEvent) => void;
+  /** The command that re-runs this run's test, for the failure message and the trace's note. */
+  readonly rerun?: string;
+}
+
+/** `npx vitest run FILE -t PATTERN` for the test named `name` (its regex characters escaped). */
+export function rerunTest(file: string, name: string): string {
+  return `npx vitest run ${file} -t "${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/"/g, '\\"')}"`;
 }
 
 /** A dev connector with the model's faults, and a connection to it (not started). */
@@ -414,6 +421,7 @@ export async function replay(path: ModelPath, options: ModelRunOptions): Promise
   try {
     await withFailureTrace(options.traceName, run.recorder, () => playSteps(run, path, options.settings), {
       schedule: path.steps.map((s) => `${eventLabel(s.event)} -> ${s.state}`),
+      ...(options.rerun !== undefined ? { rerun: options.rerun } : {}),
     });
   } finally {
     await endModelRun(run);
