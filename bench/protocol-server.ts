@@ -1,5 +1,5 @@
 /**
- * A minimal, fast connector for benchmarks: answers `hello` with a descriptor, answers every
+ * A minimal, fast connector for benchmarks: answers each `hello` with a descriptor for its platform, answers every
  * `outbound` and `going_idle` at once, and can blast prepared inbound frames at every handshaken link. Raw clients
  * and relay-gateway talk to the same server, so the only difference measured is the client side.
  */
@@ -29,7 +29,16 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
-const DESCRIPTOR_LINE = encodeFrame({ type: 'descriptor', descriptor: descriptorFromPlatformEntry({ name: 'telegram', label: 'Telegram', max_message_length: 4096 }) });
+/** The descriptor line for a hello's platform (one per identity of a gateway), made once per platform. */
+const descriptorLines = new Map<string, string>();
+function descriptorLine(platform: string): string {
+  let line = descriptorLines.get(platform);
+  if (line === undefined) {
+    line = encodeFrame({ type: 'descriptor', descriptor: descriptorFromPlatformEntry({ name: platform, label: platform, max_message_length: 4096 }) });
+    descriptorLines.set(platform, line);
+  }
+  return line;
+}
 
 const GOING_IDLE_ACK_LINE = encodeFrame({ type: 'going_idle_ack' });
 
@@ -102,9 +111,9 @@ export async function startBenchServer(port = 0): Promise<BenchServer> {
     socket.on(
       'message',
       lineSplitter((line) => {
-        const frame = JSON.parse(line) as { type: string; requestId?: string };
+        const frame = JSON.parse(line) as { type: string; requestId?: string; platform?: string };
         if (frame.type === 'hello') {
-          socket.send(DESCRIPTOR_LINE);
+          socket.send(descriptorLine(frame.platform ?? 'telegram'));
           ready.add(socket);
           for (const waiter of readyWaiters.filter((w) => ready.size >= w.n)) {
             readyWaiters.splice(readyWaiters.indexOf(waiter), 1);

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { startBenchServer } from './protocol-server.js';
-import { attachedGatewaySubject, gatewaySubject, inboundRate, pipelinedRate, rawSubject, repliesUnderBacklog, sequentialLatency } from './scenarios/throughput.js';
+import { attachedGatewaySubject, gatewaySubject, inboundRate, pipelinedRate, rawSubject, repliesUnderBacklog, sequentialLatency, threeIdentitiesSubject } from './scenarios/throughput.js';
 import { memoryPerClient } from './scenarios/memory.js';
 import { reconnectHerd } from './scenarios/herd.js';
 import { machineTransitionCost } from './scenarios/machine.js';
@@ -111,6 +111,22 @@ export async function runBench(quick: boolean, log: (line: string) => void = con
     rows.push({ name: `visualizer: outbound requests/s (${n.window} in flight), serveVisualizer + 1 page attached, best of ${n.rounds}`, gateway: visOutbound.bestSubject, raw: visOutbound.bestBaseline, unit: '/s', target: null, baselineLabel: 'no visualizer' });
     const fed = Math.min(machineTransitionCost(n.transitions, 'visualizer feed'), machineTransitionCost(n.transitions, 'visualizer feed'));
     rows.push({ name: "machine: time per transition (visualizer's inspection feed on vs off)", gateway: fed, raw: plain, unit: 'µs', target: null, baselineLabel: 'inspect off' });
+
+    // Several identities: the same gateway scenarios with one identity and with three on the socket
+    // (a hello and a descriptor each; per message the identity resolution, tagging and op gating).
+    log(`identities: inbound ${n.inbound} frames, outbound ${n.pipelined} requests, one identity and three`);
+    const idInbound = await alternate(
+      n.rounds,
+      () => inboundRate(server, gatewaySubject, n.inbound),
+      () => inboundRate(server, threeIdentitiesSubject, n.inbound),
+    );
+    rows.push({ name: `identities: inbound frames/s (no-op handler), three on one socket, best of ${n.rounds}`, gateway: idInbound.bestSubject, raw: idInbound.bestBaseline, unit: '/s', target: null, baselineLabel: 'one identity' });
+    const idOutbound = await alternate(
+      n.rounds,
+      () => pipelinedRate(server, gatewaySubject, n.pipelined, n.window),
+      () => pipelinedRate(server, threeIdentitiesSubject, n.pipelined, n.window),
+    );
+    rows.push({ name: `identities: outbound requests/s (${n.window} in flight), three on one socket, best of ${n.rounds}`, gateway: idOutbound.bestSubject, raw: idOutbound.bestBaseline, unit: '/s', target: null, baselineLabel: 'one identity' });
 
     return {
       date: new Date().toISOString(),

@@ -56,11 +56,19 @@ export async function rawSubject(server: BenchServer) {
  */
 export type Attach = (gateway: RelayGateway) => Promise<() => Promise<void>>;
 
+/** Three identities on one socket (the inbound frames are telegram's): what identity resolution and op gating cost per message. */
+const THREE_IDENTITIES = [
+  { platform: 'telegram', botId: 'bench' },
+  { platform: 'discord', botId: 'bench-d' },
+  { platform: 'slack', botId: 'bench-s' },
+] as const;
+
 /** Connect a relay gateway, with `attach` run on it once it serves; returns it with its server-side link. */
-export async function gatewaySubject(server: BenchServer, attach?: Attach) {
+export async function gatewaySubject(server: BenchServer, attach?: Attach, identities: 'one' | 'three' = 'one') {
   let gateway: RelayGateway | undefined;
   const link = await serverLinkFor(server, async () => {
-    gateway = createRelayGateway({ url: server.url, platform: 'telegram', botId: 'bench', reconnect: false, concurrency: 64 });
+    const who = identities === 'three' ? { identities: THREE_IDENTITIES } : { platform: 'telegram', botId: 'bench' };
+    gateway = createRelayGateway({ url: server.url, ...who, reconnect: false, concurrency: 64 });
     await gateway.start();
   });
   const gw = gateway!;
@@ -94,6 +102,9 @@ export async function gatewaySubject(server: BenchServer, attach?: Attach) {
   };
   return { subject, link };
 }
+
+/** {@link gatewaySubject} with three identities on its socket. */
+export const threeIdentitiesSubject: Connect = (server) => gatewaySubject(server, undefined, 'three');
 
 /** {@link gatewaySubject} with `attach` on the gateway while it is measured. */
 export function attachedGatewaySubject(attach: Attach): Connect {

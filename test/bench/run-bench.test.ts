@@ -14,7 +14,12 @@ describe('runBench (quick)', () => {
     const results = await runBench(true, (line) => lines.push(line));
     expect(results.quick).toBe(true);
     expect(results.build).toBe('src/ through tsx');
-    expect(results.rows.map((row) => row.name)).toHaveLength(13);
+    expect(results.rows.map((row) => row.name)).toHaveLength(15);
+    // The identity rows: three identities on one socket against one.
+    expect(results.rows.filter((row) => row.baselineLabel === 'one identity').map((row) => row.name)).toEqual([
+      'identities: inbound frames/s (no-op handler), three on one socket, best of 1',
+      'identities: outbound requests/s (100 in flight), three on one socket, best of 1',
+    ]);
     // The visualizer rows: relay-gateway with serveVisualizer and one page attached, against itself without.
     const visualizerRows = results.rows.filter((row) => row.baselineLabel === 'no visualizer');
     expect(visualizerRows.map((row) => row.name)).toEqual([
