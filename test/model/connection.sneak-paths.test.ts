@@ -59,7 +59,6 @@ function restingStates(settings: Partial<ConnectionSettings>): ModelState[] {
   return [...rows.values()].sort((a, b) => a.path.localeCompare(b.path) || a.prefix.length - b.prefix.length);
 }
 
-
 const ROWS = CONFIGS.map((config) => ({ ...config, states: restingStates(config.settings) }));
 const outcomes = new Map<string, Outcome>();
 let cellsPlanned = 0;

@@ -263,8 +263,8 @@ const UNPLANNED_TIMERS = /^connection\.running\.link\.open\.(serving xstate\.aft
 
 /**
  * Wait until the real system rests in the step's state and flags, having taken the step's
- * transitions (in order, from `cursor.at` on: only a timer of the real run the plan did not fire,
- * the stable-serving mark, may come between; any other transition between them fails the step). Advances `cursor.at` past them.
+ * transitions in order, from `cursor.at` on. Only the timers of {@link UNPLANNED_TIMERS} may come
+ * between them; any other transition between them fails the step. Advances `cursor.at` past them.
  */
 export function waitForStep(
   run: ModelRun,
@@ -280,7 +280,7 @@ export function waitForStep(
     for (const key of keys) {
       const found = real.indexOf(key, at);
       if (found < 0) return undefined;
-      // Only the stable-serving mark may come between: any other transition is a detour.
+      // Only the timers of UNPLANNED_TIMERS may come between: any other transition is a detour.
       if (real.slice(at, found).some((between) => !UNPLANNED_TIMERS.test(between))) return undefined;
       at = found + 1;
     }
