@@ -16,10 +16,24 @@ import { describe, expect, it } from 'vitest';
 import { parseTrace } from '../../src/visualizer/trace.js';
 import { recordConnection, withFailureTrace } from '../support/failure-trace.js';
 import { pathFromLabels } from '../support/model-graph.js';
+import type { RelayGateway } from '../../src/gateway/create-relay-gateway.js';
 import { useRelayGateway } from '../support/fixtures.js';
 import { acksOn, inboundFrame, usePlainConnector } from '../support/plain-connector.js';
 
 const TEST_FILE = 'test/resilience/late-idle-ack.test.ts';
+/** Inbound events the connector holds after the late ack. */
+const BUFFERED = 5_000;
+
+/** Resolves once the gateway's machine has processed an event of `type` (its snapshot after it). */
+function machineTook(gw: RelayGateway, type: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const detach = gw.inspect((event) => {
+      if (event.type !== '@xstate.snapshot' || event.event.type !== type) return;
+      detach();
+      resolve();
+    });
+  });
+}
 const FOUND = 'test/fixtures/traces/late-idle-ack-found-by-race-campaign.json';
 
 describe('the race campaign trace of the defect (kept)', () => {
@@ -51,34 +65,42 @@ describe('a going_idle_ack that comes after goIdle() gave up', () => {
     gw.onMessage((event) => {
       handled.push(event.text);
     });
-    await withFailureTrace(
-      name,
-      recorder,
-      async () => {
-        await gw.start();
-        const first = connector.latest();
-        // goIdle() gives up: the gateway keeps serving on the same socket.
-        await expect(gw.goIdle(50)).resolves.toBe(false);
-        expect(gw.state).toBe('serving');
-        // The ack comes late; from then on the connector buffers for this gateway.
-        connector.ackGoingIdle(first);
-        const buffered = Array.from({ length: 200 }, (_, i) => inboundFrame(`c${i % 7}`, `late-${i}`, { messageId: `m${i}` }));
-        expect(connector.push(buffered)).toHaveLength(200);
-        // The gateway re-dials for the replay; the new link gets all of it, each acked once.
-        const second = await connector.waitForHandshake(2, 5000);
-        await connector.waitUntil(() => acksOn(connector, second.id).length === 200, 'the replay acked', 5000);
-        expect(connector.held()).toEqual([]);
-        expect([...handled].sort()).toEqual(buffered.map((f) => (f.event as { text: string }).text).sort());
-        expect(gw.state).toBe('serving');
-        expect(gw.metrics()).toMatchObject({ reconnectsByCode: { replay: 1 }, replayRedials: 1 });
-        // A further ack answers nothing: counted as ignored, no redial.
-        const ignored = gw.metrics().ignoredMachineEvents;
-        connector.ackGoingIdle(second);
-        await expect.poll(() => gw.metrics().ignoredMachineEvents).toBe(ignored + 1);
-        expect(connector.links).toHaveLength(2);
-      },
-      { rerun: `npx vitest run ${TEST_FILE}` },
-    );
-    recorder.stop();
+    try {
+      await withFailureTrace(
+        name,
+        recorder,
+        async () => {
+          await gw.start();
+          const first = connector.latest();
+          // goIdle() gives up: the gateway keeps serving on the same socket.
+          await expect(gw.goIdle(50)).resolves.toBe(false);
+          expect(gw.state).toBe('serving');
+          // The ack comes late; from then on the connector buffers for this gateway.
+          connector.ackGoingIdle(first);
+          // Thousands buffered, as a busy chat would pile up while the gateway wrongly thought it served.
+          const buffered = Array.from({ length: BUFFERED }, (_, i) => inboundFrame(`c${i % 97}`, `late-${i}`, { messageId: `m${i}` }));
+          expect(connector.push(buffered)).toHaveLength(BUFFERED);
+          // The gateway re-dials for the replay; the new link gets all of it, each acked once.
+          const second = await connector.waitForHandshake(2, 5000);
+          await connector.waitUntil(() => acksOn(connector, second.id).length === BUFFERED, 'the replay acked', 15_000);
+          expect(new Set(acksOn(connector, second.id)).size).toBe(BUFFERED);
+          expect(connector.held()).toEqual([]);
+          expect([...handled].sort()).toEqual(buffered.map((f) => (f.event as { text: string }).text).sort());
+          expect(gw.state).toBe('serving');
+          expect(gw.metrics()).toMatchObject({ reconnectsByCode: { replay: 1 }, replayRedials: 1 });
+          // A further ack answers nothing: counted as ignored, no redial.
+          const ignored = gw.metrics().ignoredMachineEvents;
+          const acked = machineTook(gw, 'GOING_IDLE_ACK');
+          connector.ackGoingIdle(second);
+          await acked;
+          expect(gw.metrics().ignoredMachineEvents).toBe(ignored + 1);
+          expect(gw.state).toBe('serving');
+          expect(connector.links).toHaveLength(2);
+        },
+        { rerun: `npx vitest run ${TEST_FILE}` },
+      );
+    } finally {
+      recorder.stop();
+    }
   });
 });

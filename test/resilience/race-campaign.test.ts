@@ -348,7 +348,8 @@ describe('race campaign (fast-check scheduler over real sockets)', () => {
                 reached['idle true'] += trues;
                 reached['idle false'] += idle.length - trues;
                 if (r.seen.has('dormant')) reached.dormant++;
-                // Late acks of a goIdle()/goDormant() that gave up: each re-dials for the replay.
+                // Late acks of a goIdle()/goDormant() that gave up: each re-dials for the replay (this
+                // property never raises flow control, the other cause of a replay re-dial).
                 reached['late acks'] += connection.context.replayRedials;
                 return problems;
               },
